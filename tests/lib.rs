@@ -1,0 +1,1 @@
+//! Workspace-level tests live in `wast.rs` (the spec suite) and `all/` (integration tests).
