@@ -1,0 +1,196 @@
+//! Writes the artifact: a relocatable ELF (Linux) or Mach-O (Darwin) object with the header,
+//! metadata, trap table, data and text sections of `abi::obj`, local function symbols and the
+//! global header symbol. There are no relocations and no undefined symbols: `.text` comes out
+//! of `layout.rs` fully resolved and everything else is plain data; the written object is
+//! read back to check it.
+
+use object::write::{Object, SectionId, Symbol, SymbolSection};
+use object::{
+    Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
+use wasmc_abi::metadata::{self, ArtifactHeader, DefinedFunc, ModuleMetadata, NONE};
+use wasmc_abi::{Target, obj};
+
+use crate::CompileError;
+use crate::environ::ModuleInfo;
+use crate::isa::{MEMORY_GUARD, MEMORY_RESERVATION};
+use crate::layout::{Code, Piece};
+use crate::translate::CodegenOptions;
+
+/// The module description the loader instantiates from.
+fn module_metadata(module: &ModuleInfo<'_>, code: &Code) -> ModuleMetadata {
+    let imported = module.num_imported_funcs;
+    let defined = module.functions.len() - imported as usize;
+    let mut defined_funcs = vec![
+        DefinedFunc {
+            text_off: 0,
+            text_len: 0,
+            entry_off: NONE,
+            func_ref_slot: NONE,
+        };
+        defined
+    ];
+    let mut host_trampolines = vec![NONE; module.types.len()];
+    for p in &code.pieces {
+        match p.piece {
+            Piece::Func(f) => {
+                let d = &mut defined_funcs[(f - imported) as usize];
+                d.text_off = p.off;
+                d.text_len = p.len;
+                d.func_ref_slot = module.func_ref_slot(f).unwrap_or(NONE);
+            }
+            Piece::Entry(f) => defined_funcs[(f - imported) as usize].entry_off = p.off,
+            Piece::ToHost(t) => host_trampolines[t as usize] = p.off,
+            Piece::ImportStub(_) => {}
+        }
+    }
+    ModuleMetadata {
+        name: module.name.clone(),
+        types: module.types.clone(),
+        imports: module.imports.clone(),
+        functions: module.functions.clone(),
+        defined_funcs,
+        escaped_funcs: module.escaped_funcs.clone(),
+        tables: module.tables.clone(),
+        memories: module.memories.clone(),
+        globals: module.globals.clone(),
+        global_inits: module.global_inits.clone(),
+        exports: module.exports.clone(),
+        start: module.start,
+        elems: module.elems.clone(),
+        datas: module.datas.clone(),
+        host_trampolines,
+        func_names: module.func_names.clone(),
+    }
+}
+
+/// The symbol name of a piece of text.
+fn symbol_name(module: &ModuleInfo<'_>, piece: Piece) -> String {
+    match piece {
+        Piece::Func(f) => obj::func_symbol(f, module.func_name(f)),
+        Piece::ImportStub(f) => {
+            let (m, n) = &module.imported_func_names[f as usize];
+            obj::import_stub_symbol(m, n)
+        }
+        Piece::Entry(f) => obj::entry_trampoline_symbol(f),
+        Piece::ToHost(t) => obj::host_trampoline_symbol(t),
+    }
+}
+
+/// Writes the artifact bytes.
+pub(crate) fn write(
+    target: Target,
+    isa_features: u64,
+    options: CodegenOptions,
+    module: &ModuleInfo<'_>,
+    code: &Code,
+) -> Result<Vec<u8>, CompileError> {
+    let meta = module_metadata(module, code).encode();
+    let header = ArtifactHeader {
+        format_version: metadata::FORMAT_VERSION,
+        target,
+        layout_hash: wasmc_abi::vmoffsets::layout_hash(),
+        isa_features,
+        flags: if options.epoch_interruption {
+            metadata::flags::EPOCH_INTERRUPTION
+        } else {
+            0
+        },
+        memory_reservation: MEMORY_RESERVATION,
+        memory_guard: MEMORY_GUARD,
+        meta_hash: metadata::Fnv64::hash(&meta),
+        compiler_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+    .encode();
+    let traps = metadata::encode_trap_table(&code.traps);
+
+    let format = if target.is_macho() {
+        BinaryFormat::MachO
+    } else {
+        BinaryFormat::Elf
+    };
+    let arch = if target.is_aarch64() {
+        Architecture::Aarch64
+    } else {
+        Architecture::X86_64
+    };
+    let mut object = Object::new(format, arch, Endianness::Little);
+    let section = |object: &mut Object<'_>, name: &str, kind: SectionKind| {
+        if target.is_macho() {
+            let (seg, sect) = obj::macho_section(name).ok_or_else(|| {
+                CompileError::codegen(None, format!("no Mach-O name for section {name}"))
+            })?;
+            Ok::<SectionId, CompileError>(object.add_section(
+                seg.as_bytes().to_vec(),
+                sect.as_bytes().to_vec(),
+                kind,
+            ))
+        } else {
+            Ok(object.add_section(Vec::new(), name.as_bytes().to_vec(), kind))
+        }
+    };
+    let hdr = section(&mut object, obj::HEADER_SECTION, SectionKind::ReadOnlyData)?;
+    object.set_section_data(hdr, header.to_vec(), 8);
+    let meta_id = section(&mut object, obj::META_SECTION, SectionKind::ReadOnlyData)?;
+    object.set_section_data(meta_id, meta, 8);
+    let traps_id = section(&mut object, obj::TRAPS_SECTION, SectionKind::ReadOnlyData)?;
+    object.set_section_data(traps_id, traps, 4);
+    let data_id = section(&mut object, obj::DATA_SECTION, SectionKind::ReadOnlyData)?;
+    object.set_section_data(data_id, module.data_bytes.clone(), 8);
+    let text = section(&mut object, obj::TEXT_SECTION, SectionKind::Text)?;
+    object.set_section_data(text, code.text.clone(), target.text_align());
+
+    for p in &code.pieces {
+        object.add_symbol(Symbol {
+            name: symbol_name(module, p.piece).into_bytes(),
+            value: u64::from(p.off),
+            size: u64::from(p.len),
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(text),
+            flags: SymbolFlags::None,
+        });
+    }
+    object.add_symbol(Symbol {
+        name: obj::HEADER_SYMBOL.as_bytes().to_vec(),
+        value: 0,
+        size: metadata::HEADER_SIZE as u64,
+        kind: SymbolKind::Data,
+        scope: SymbolScope::Linkage,
+        weak: false,
+        section: SymbolSection::Section(hdr),
+        flags: SymbolFlags::None,
+    });
+    let bytes = object
+        .write()
+        .map_err(|e| CompileError::codegen(None, format!("writing the object: {e}")))?;
+    check_self_contained(&bytes)?;
+    Ok(bytes)
+}
+
+/// Reads the object back and checks the promise the loader relies on: no relocations and
+/// no undefined symbols (ARCHITECTURE.md §1). Cheap: only headers and tables are read.
+fn check_self_contained(bytes: &[u8]) -> Result<(), CompileError> {
+    use object::{Object as _, ObjectSection as _, ObjectSymbol as _};
+    let file = object::File::parse(bytes)
+        .map_err(|e| CompileError::codegen(None, format!("reading the object back: {e}")))?;
+    for section in file.sections() {
+        if section.relocations().next().is_some() {
+            return Err(CompileError::codegen(
+                None,
+                format!(
+                    "section {} has relocations",
+                    section.name().unwrap_or("<unnamed>")
+                ),
+            ));
+        }
+    }
+    if let Some(sym) = file.symbols().find(|s| s.is_undefined()) {
+        return Err(CompileError::codegen(
+            None,
+            format!("undefined symbol {}", sym.name().unwrap_or("<unnamed>")),
+        ));
+    }
+    Ok(())
+}

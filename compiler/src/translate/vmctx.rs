@@ -1,0 +1,281 @@
+//! Every address compiled code derives from a `vmctx`: the only file that reads
+//! `abi::VMOffsets` and the `abi::vmoffsets` record offsets (the trampolines use it too).
+//!
+//! Memory flags: all these records are aligned and never trap (`trusted`). A field is also
+//! `readonly` when it cannot change while code runs: the vmctx prefix (`store_ctx`,
+//! `builtins`, `type_ids`), the canonical type ids, memory bases (a memory never moves),
+//! and import records (written once at instantiation).
+
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+use cranelift_frontend::FunctionBuilder;
+use wasmc_abi::Builtin;
+use wasmc_abi::vmoffsets::{
+    func_ref, global_import, host_func, import_ref, memory_def, store_ctx, table_def, vmctx,
+};
+
+use crate::environ::ModuleInfo;
+
+/// Flags of a load from a runtime record.
+pub(crate) fn trusted(readonly: bool) -> MemFlagsData {
+    let f = MemFlagsData::trusted();
+    if readonly { f.with_readonly() } else { f }
+}
+
+fn off(o: u32) -> i32 {
+    // Every vmctx offset is far below 2 GiB: `VMOffsets` saturates at u32::MAX only for
+    // absurd counts, which the validator's limits rule out.
+    i32::try_from(o).unwrap_or(i32::MAX)
+}
+
+/// A record somewhere in memory: `ptr + offset`.
+#[derive(Clone, Copy)]
+pub(crate) struct Place {
+    /// Base pointer.
+    pub ptr: Value,
+    /// Byte offset from it.
+    pub offset: i32,
+}
+
+impl Place {
+    fn at(self, field: u32) -> i32 {
+        self.offset + off(field)
+    }
+}
+
+/// `vmctx->store_ctx`.
+pub(crate) fn load_store_ctx(b: &mut FunctionBuilder<'_>, vmctx_val: Value) -> Value {
+    b.ins()
+        .load(types::I64, trusted(true), vmctx_val, off(vmctx::STORE_CTX))
+}
+
+/// Stores `value` into the store context field at `field` (an `abi::vmoffsets::store_ctx`
+/// offset).
+pub(crate) fn store_store_ctx_field(
+    b: &mut FunctionBuilder<'_>,
+    store_ctx_val: Value,
+    field: u32,
+    value: Value,
+) {
+    b.ins()
+        .store(trusted(false), value, store_ctx_val, off(field));
+}
+
+/// The offsets of the store-context fields the trampolines write.
+pub(crate) mod store_fields {
+    pub(crate) use wasmc_abi::vmoffsets::store_ctx::{
+        LAST_ENTRY_FP, LAST_ENTRY_HANDLER, LAST_ENTRY_SP, LAST_EXIT_FP, LAST_EXIT_PC,
+    };
+}
+
+/// Offset of `STACK_LIMIT` in the store context, for the stack-limit global value.
+pub(crate) const STACK_LIMIT: i32 = store_ctx::STACK_LIMIT as i32;
+/// Offset of `store_ctx` in the vmctx, for the stack-limit global value.
+pub(crate) const STORE_CTX: i32 = vmctx::STORE_CTX as i32;
+
+/// The current epoch: `*vmctx->epoch_ptr` (changes at any time: not readonly).
+pub(crate) fn load_epoch(b: &mut FunctionBuilder<'_>, vmctx_val: Value) -> Value {
+    let ptr = b
+        .ins()
+        .load(types::I64, trusted(true), vmctx_val, off(vmctx::EPOCH_PTR));
+    b.ins().load(types::I64, trusted(false), ptr, 0)
+}
+
+/// The store's epoch deadline: `vmctx->store_ctx->epoch_deadline`.
+pub(crate) fn load_epoch_deadline(b: &mut FunctionBuilder<'_>, vmctx_val: Value) -> Value {
+    let store = load_store_ctx(b, vmctx_val);
+    b.ins().load(
+        types::I64,
+        trusted(false),
+        store,
+        off(store_ctx::EPOCH_DEADLINE),
+    )
+}
+
+/// The function pointer of a builtin: `vmctx->builtins[index]`.
+pub(crate) fn load_builtin(
+    b: &mut FunctionBuilder<'_>,
+    vmctx_val: Value,
+    builtin: Builtin,
+) -> Value {
+    let table = b
+        .ins()
+        .load(types::I64, trusted(true), vmctx_val, off(vmctx::BUILTINS));
+    let index = off(builtin.index() * wasmc_abi::types::POINTER_SIZE);
+    b.ins().load(types::I64, trusted(true), table, index)
+}
+
+/// The canonical type id of module type `type_index`: `vmctx->type_ids[type_index]` (u32).
+pub(crate) fn load_type_id(
+    b: &mut FunctionBuilder<'_>,
+    vmctx_val: Value,
+    type_index: u32,
+) -> Value {
+    let ids = b
+        .ins()
+        .load(types::I64, trusted(true), vmctx_val, off(vmctx::TYPE_IDS));
+    b.ins().load(
+        types::I32,
+        trusted(true),
+        ids,
+        off(type_index.saturating_mul(4)),
+    )
+}
+
+/// The `VMMemoryDefinition` of memory `index` (imports first).
+pub(crate) fn memory_def(
+    b: &mut FunctionBuilder<'_>,
+    m: &ModuleInfo<'_>,
+    vmctx_val: Value,
+    index: u32,
+) -> Place {
+    if index < m.num_imported_memories {
+        let at = m.offsets.imported_memory(index) + import_ref::FROM;
+        let ptr = b.ins().load(types::I64, trusted(true), vmctx_val, off(at));
+        Place { ptr, offset: 0 }
+    } else {
+        Place {
+            ptr: vmctx_val,
+            offset: off(m.offsets.defined_memory(index - m.num_imported_memories)),
+        }
+    }
+}
+
+/// The base of a memory. Readonly: a memory never moves, so the load can be hoisted.
+pub(crate) fn load_memory_base(b: &mut FunctionBuilder<'_>, def: Place) -> Value {
+    b.ins()
+        .load(types::I64, trusted(true), def.ptr, def.at(memory_def::BASE))
+}
+
+/// The current length in bytes of a memory (changes with `memory.grow`).
+pub(crate) fn load_memory_length(b: &mut FunctionBuilder<'_>, def: Place) -> Value {
+    b.ins().load(
+        types::I64,
+        trusted(false),
+        def.ptr,
+        def.at(memory_def::CURRENT_LENGTH),
+    )
+}
+
+/// The `VMTableDefinition` of table `index` (imports first).
+pub(crate) fn table_def(
+    b: &mut FunctionBuilder<'_>,
+    m: &ModuleInfo<'_>,
+    vmctx_val: Value,
+    index: u32,
+) -> Place {
+    if index < m.num_imported_tables {
+        let at = m.offsets.imported_table(index) + import_ref::FROM;
+        let ptr = b.ins().load(types::I64, trusted(true), vmctx_val, off(at));
+        Place { ptr, offset: 0 }
+    } else {
+        Place {
+            ptr: vmctx_val,
+            offset: off(m.offsets.defined_table(index - m.num_imported_tables)),
+        }
+    }
+}
+
+/// The element array of a table (moves when the table grows).
+pub(crate) fn load_table_base(b: &mut FunctionBuilder<'_>, def: Place) -> Value {
+    b.ins()
+        .load(types::I64, trusted(false), def.ptr, def.at(table_def::BASE))
+}
+
+/// The current number of elements of a table.
+pub(crate) fn load_table_length(b: &mut FunctionBuilder<'_>, def: Place) -> Value {
+    b.ins().load(
+        types::I64,
+        trusted(false),
+        def.ptr,
+        def.at(table_def::CURRENT_ELEMENTS),
+    )
+}
+
+/// log2 of the size of a table element.
+pub(crate) const TABLE_ELEMENT_SHIFT: i64 = table_def::ELEMENT_SIZE.trailing_zeros() as i64;
+
+/// Where the value of global `index` (imports first) lives.
+pub(crate) fn global_place(
+    b: &mut FunctionBuilder<'_>,
+    m: &ModuleInfo<'_>,
+    vmctx_val: Value,
+    index: u32,
+) -> Place {
+    if index < m.num_imported_globals {
+        let at = m.offsets.imported_global(index) + global_import::FROM;
+        let ptr = b.ins().load(types::I64, trusted(true), vmctx_val, off(at));
+        Place { ptr, offset: 0 }
+    } else {
+        Place {
+            ptr: vmctx_val,
+            offset: off(m.offsets.defined_global(index - m.num_imported_globals)),
+        }
+    }
+}
+
+/// The `VMFuncRef` address of a function: `imported_functions[f]` for an import, the
+/// function's `func_refs` slot for a defined, escaped function. `None` for a defined
+/// function that does not escape (validation guarantees `ref.func` only names escaped ones).
+pub(crate) fn func_ref_addr(
+    b: &mut FunctionBuilder<'_>,
+    m: &ModuleInfo<'_>,
+    vmctx_val: Value,
+    func_index: u32,
+) -> Option<Value> {
+    let at = if m.is_imported_func(func_index) {
+        m.offsets.imported_function(func_index)
+    } else {
+        m.offsets.func_ref(m.func_ref_slot(func_index)?)
+    };
+    Some(b.ins().iadd_imm_s(vmctx_val, i64::from(at)))
+}
+
+/// `(wasm_call, vmctx)` of imported function `index`; readonly (written at instantiation).
+pub(crate) fn load_imported_func(
+    b: &mut FunctionBuilder<'_>,
+    m: &ModuleInfo<'_>,
+    vmctx_val: Value,
+    index: u32,
+) -> (Value, Value) {
+    let rec = m.offsets.imported_function(index);
+    let code = b.ins().load(
+        types::I64,
+        trusted(true),
+        vmctx_val,
+        off(rec + func_ref::WASM_CALL),
+    );
+    let callee_vmctx = b.ins().load(
+        types::I64,
+        trusted(true),
+        vmctx_val,
+        off(rec + func_ref::VMCTX),
+    );
+    (code, callee_vmctx)
+}
+
+/// Fields of a `VMFuncRef` reached through a funcref value (non-null).
+pub(crate) fn load_funcref_type_id(b: &mut FunctionBuilder<'_>, funcref: Value) -> Value {
+    b.ins()
+        .load(types::I32, trusted(true), funcref, off(func_ref::TYPE_ID))
+}
+
+/// `(wasm_call, vmctx)` of a non-null funcref.
+pub(crate) fn load_funcref_call(b: &mut FunctionBuilder<'_>, funcref: Value) -> (Value, Value) {
+    let code = b
+        .ins()
+        .load(types::I64, trusted(true), funcref, off(func_ref::WASM_CALL));
+    let callee_vmctx = b
+        .ins()
+        .load(types::I64, trusted(true), funcref, off(func_ref::VMCTX));
+    (code, callee_vmctx)
+}
+
+/// The array-call entry of a `VMHostFunc` (the callee vmctx of a wasm-to-host trampoline).
+pub(crate) fn load_host_array_call(b: &mut FunctionBuilder<'_>, host_func_val: Value) -> Value {
+    b.ins().load(
+        types::I64,
+        trusted(true),
+        host_func_val,
+        off(host_func::ARRAY_CALL),
+    )
+}
