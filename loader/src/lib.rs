@@ -1,1 +1,95 @@
-//! placeholder
+//! `wasmc-loader`: loads wasmc artifacts, links them, instantiates them and calls into them.
+//!
+//! An artifact is a relocatable object written by `wasmc-compiler`. Loading checks its
+//! header, metadata and code (nothing is ever patched: the code has no relocations) and maps
+//! the code read+execute. A [`Store`] then owns instances, their memories, tables and globals,
+//! and host data `T`; a [`Linker`] resolves imports by `(module, name)`.
+//!
+//! ```
+//! use wasmc_loader::{Artifact, Linker, Store, Val};
+//!
+//! let wasm = wat::parse_str(r#"
+//!     (module (func (export "add") (param i32 i32) (result i32)
+//!         local.get 0 local.get 1 i32.add))
+//! "#).unwrap();
+//! let bytes = wasmc_compiler::compile(&wasm).unwrap();
+//! // SAFETY: the bytes come straight from the wasmc compiler.
+//! let artifact = unsafe { Artifact::from_bytes(&bytes) }.unwrap();
+//! let mut store = Store::new(());
+//! let instance = Linker::new().instantiate(&mut store, &artifact).unwrap();
+//! let add = instance.get_typed_func::<(i32, i32), i32>(&store, "add").unwrap();
+//! assert_eq!(add.call(&mut store, (1, 2)).unwrap(), 3);
+//! let mut results = [Val::I32(0)];
+//! let f = instance.get_func(&store, "add").unwrap();
+//! f.call(&mut store, &[Val::I32(40), Val::I32(2)], &mut results).unwrap();
+//! assert_eq!(results[0], Val::I32(42));
+//! ```
+//!
+//! Traps come back as an [`Error`] whose [`Error::trap_code`] says why; the process and the
+//! store go on. The mechanisms are described in `docs/ARCHITECTURE.md` (§3 traps, §4 memory,
+//! §7 instantiation, §8 this API).
+//!
+//! All of the workspace's `unsafe` code lives in this crate, in `mmap.rs`, `vmctx.rs`,
+//! `func.rs` (the entry call and host shims), `libcalls.rs`, `traphandlers/` and the artifact
+//! loader; every other module uses their safe wrappers.
+#![allow(
+    unsafe_code,
+    reason = "the loader maps code, calls into it and handles its faults"
+)]
+#![deny(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+// Integer casts that could truncate must say why they cannot, or use `try_from`: a silently
+// truncated length or offset in the loader is a memory-safety bug.
+#![warn(clippy::cast_possible_truncation)]
+
+mod artifact;
+mod error;
+mod func;
+mod global;
+mod instance;
+mod libcalls;
+mod linker;
+mod memory;
+mod mmap;
+mod store;
+mod table;
+mod traphandlers;
+mod type_registry;
+mod val;
+mod vmctx;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use artifact::Artifact;
+pub use error::{Error, ErrorKind, LoadError, Trap};
+pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use global::Global;
+pub use instance::{Extern, Instance};
+pub use linker::{IntoFunc, Linker};
+pub use memory::{MAX_PAGES, Memory};
+pub use store::{DEFAULT_MAX_WASM_STACK, Store};
+pub use table::{MAX_TABLE_ELEMENTS, Table};
+pub use val::{ExternRef, Val};
+pub use vmctx::{
+    VMFuncRef, VMGlobalDefinition, VMGlobalImport, VMHostFunc, VMMemoryDefinition, VMMemoryImport,
+    VMStoreContext, VMTableDefinition, VMTableImport,
+};
+pub use wasmc_abi::metadata::{GlobalType, MemoryType, TableType};
+pub use wasmc_abi::{FuncType, TrapCode, ValType};
+
+/// The process-wide epoch counter that code compiled with epoch interruption polls.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Advances the epoch: Wasm running in a store whose deadline
+/// ([`Store::set_epoch_deadline`]) has now passed traps with `Interrupt` at its next check.
+pub fn increment_epoch() {
+    EPOCH.fetch_add(1, Ordering::Release);
+}
+
+pub(crate) fn current_epoch() -> u64 {
+    EPOCH.load(Ordering::Acquire)
+}
+
+pub(crate) fn epoch_ptr() -> usize {
+    &raw const EPOCH as usize
+}

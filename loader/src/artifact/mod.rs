@@ -1,0 +1,215 @@
+//! [`Artifact`]: a checked wasmc artifact with its code mapped read+execute.
+//!
+//! Loading parses the object (`sections.rs`), checks everything the loader will later trust,
+//! then publishes `.text`: in place (an `mprotect` of the private file mapping) when its file
+//! offset is page aligned, otherwise by copying it into fresh pages that are made read+execute
+//! after the copy. Code is never writable and executable at once.
+
+mod sections;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use wasmc_abi::metadata::{ArtifactHeader, ModuleMetadata};
+
+use crate::error::{Error, LoadError};
+use crate::mmap::{FileMap, Mmap, Prot};
+use crate::type_registry;
+
+pub(crate) use sections::{MEMORY_GUARD, MEMORY_RESERVATION};
+
+/// A loaded artifact, ready to instantiate any number of times in any store.
+///
+/// Cloning is cheap (a reference count); an artifact is `Send + Sync`.
+#[derive(Clone)]
+pub struct Artifact {
+    pub(crate) inner: Arc<ArtifactInner>,
+}
+
+impl std::fmt::Debug for Artifact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Artifact")
+            .field("name", &self.inner.meta.name)
+            .field("target", &self.inner.header.target)
+            .field("text_len", &self.inner.text_len)
+            .finish()
+    }
+}
+
+/// Keeps the published code mapped.
+#[derive(Debug)]
+#[expect(
+    dead_code,
+    reason = "the mappings are held only to keep the code alive"
+)]
+enum Code {
+    /// `.text` made R+X inside the private file mapping.
+    File(FileMap),
+    /// A copy of `.text` in anonymous R+X pages.
+    Anon(Mmap),
+    /// No code at all.
+    Empty,
+}
+
+pub(crate) struct ArtifactInner {
+    pub(crate) header: ArtifactHeader,
+    pub(crate) meta: ModuleMetadata,
+    /// Canonical type id of every type index.
+    pub(crate) type_ids: Vec<u32>,
+    /// The trap table bytes (validated).
+    pub(crate) traps: Vec<u8>,
+    /// The data segment bytes.
+    pub(crate) data: Vec<u8>,
+    /// Address of `.text` (as an integer so the artifact is `Send + Sync`).
+    pub(crate) text: usize,
+    pub(crate) text_len: usize,
+    /// `(text_off, text_len, func_index)` of every defined function, sorted by offset.
+    func_ranges: Vec<(u32, u32, u32)>,
+    _code: Code,
+}
+
+impl Artifact {
+    /// Loads an artifact from a file, mapping its code in place when possible.
+    ///
+    /// # Errors
+    ///
+    /// A [`LoadError`] (inside [`Error`]) naming what is wrong: the file cannot be read, it is
+    /// not an object or not a wasmc artifact, it was written by another format version or
+    /// layout, for another target or CPU, its metadata is corrupt, or its code has
+    /// relocations. Nothing of a refused file is ever made executable.
+    ///
+    /// # Safety
+    ///
+    /// Loading an artifact is running native code. The checks above catch accidents (a wrong
+    /// or damaged file), not malice: an artifact can contain any machine code, and a crafted
+    /// one can do anything the process can. Only load artifacts produced by a trusted wasmc
+    /// compiler from the WebAssembly you mean to run. In addition, the file must not be
+    /// modified while the artifact (or any instance of it) is alive: its pages are mapped
+    /// privately but not copied.
+    pub unsafe fn from_file(path: impl AsRef<Path>) -> Result<Artifact, Error> {
+        let path = path.as_ref();
+        let io = |source| LoadError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: the caller promises not to modify the file while it is mapped.
+        let map = unsafe { FileMap::new(&file) }.map_err(io)?;
+        let parsed = sections::parse(map.bytes())?;
+        let text = parsed.text.clone();
+        let aligned = text.start.is_multiple_of(crate::mmap::page_size());
+        if !text.is_empty() && aligned && map.make_exec(text.clone()).is_ok() {
+            let addr = map.bytes()[text.start..].as_ptr() as usize;
+            return Ok(Artifact::finish(parsed, addr, Code::File(map)));
+        }
+        // Unaligned text, or a file system mounted noexec: copy instead.
+        let (addr, code) = copy_text(&map.bytes()[text])?;
+        Ok(Artifact::finish(parsed, addr, code))
+    }
+
+    /// Loads an artifact from bytes, copying its code into fresh executable pages.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Artifact::from_file`].
+    ///
+    /// # Safety
+    ///
+    /// Loading an artifact is running native code: arbitrary bytes that pass the integrity
+    /// checks could replace valid compiled code with any other code. Only load bytes produced
+    /// by a trusted wasmc compiler.
+    pub unsafe fn from_bytes(bytes: &[u8]) -> Result<Artifact, Error> {
+        let parsed = sections::parse(bytes)?;
+        let (addr, code) = copy_text(&bytes[parsed.text.clone()])?;
+        Ok(Artifact::finish(parsed, addr, code))
+    }
+
+    fn finish(p: sections::Parsed, text: usize, code: Code) -> Artifact {
+        let type_ids = p.meta.types.iter().map(type_registry::intern).collect();
+        let imported = p.meta.num_imported_funcs();
+        let mut func_ranges: Vec<(u32, u32, u32)> = p
+            .meta
+            .defined_funcs
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let index = u32::try_from(i)
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(imported);
+                (f.text_off, f.text_len, index)
+            })
+            .collect();
+        func_ranges.sort_unstable();
+        Artifact {
+            inner: Arc::new(ArtifactInner {
+                header: p.header,
+                meta: p.meta,
+                type_ids,
+                traps: p.traps,
+                data: p.data,
+                text,
+                text_len: p.text.len(),
+                func_ranges,
+                _code: code,
+            }),
+        }
+    }
+
+    /// The module's metadata (imports, exports, types, ...).
+    pub fn metadata(&self) -> &ModuleMetadata {
+        &self.inner.meta
+    }
+
+    /// The artifact's header.
+    pub fn header(&self) -> &ArtifactHeader {
+        &self.inner.header
+    }
+
+    /// The module's imports.
+    pub fn imports(&self) -> &[wasmc_abi::metadata::Import] {
+        &self.inner.meta.imports
+    }
+
+    /// The module's exports.
+    pub fn exports(&self) -> &[wasmc_abi::metadata::Export] {
+        &self.inner.meta.exports
+    }
+
+    pub(crate) fn same(&self, other: &Artifact) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl ArtifactInner {
+    /// The defined function whose body contains `text_off`, as a function index.
+    pub(crate) fn func_at(&self, text_off: usize) -> Option<u32> {
+        let off = u32::try_from(text_off).ok()?;
+        let i = self
+            .func_ranges
+            .partition_point(|(start, _, _)| *start <= off);
+        let (start, len, index) = *self.func_ranges.get(i.checked_sub(1)?)?;
+        (off - start < len).then_some(index)
+    }
+
+    /// Address of a `.text` offset (checked against the text length at load time).
+    pub(crate) fn text_addr(&self, off: u32) -> *const u8 {
+        (self.text + off as usize) as *const u8
+    }
+}
+
+fn copy_text(text: &[u8]) -> Result<(usize, Code), LoadError> {
+    if text.is_empty() {
+        return Ok((
+            std::ptr::NonNull::<u8>::dangling().as_ptr() as usize,
+            Code::Empty,
+        ));
+    }
+    let mut m = Mmap::anon_rw(text.len()).map_err(LoadError::Map)?;
+    m.write_at_start(text).map_err(LoadError::Map)?;
+    m.protect(0..m.len(), Prot::ReadExec)
+        .map_err(LoadError::Map)?;
+    Ok((m.as_ptr() as usize, Code::Anon(m)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,666 @@
+//! [`Func`], [`TypedFunc`], [`Caller`], host functions, and the call path into Wasm.
+//!
+//! Entering Wasm (`invoke`): make sure the signal handlers and this thread's alternate
+//! stack exist; on the outermost entry into the store set the stack limit to
+//! `sp - max_wasm_stack`; save the store context's `LAST_ENTRY_*` words (a nested entry
+//! overwrites them); publish an [`Activation`]; call the funcref's `array_call` with a buffer
+//! of 16-byte `ValRaw` slots; restore. A return of 0 means the callee trapped: the signal
+//! handler recorded the trap site, and if it is `HostTrap`, a builtin or host function
+//! recorded the real reason. A host function's error is returned unchanged; a host
+//! function's panic is resumed (with `std::panic::resume_unwind`) once the Wasm frames are
+//! gone, so a panic in a host function propagates to the caller of `Func::call` as if there
+//! were no Wasm in between.
+//!
+//! Host functions are called from Wasm through `host_shim::<T>`, an `extern "C"` array-call
+//! function that finds the `Store<T>` through `caller vmctx -> store context`, converts the
+//! raw slots to [`Val`]s, runs the closure under `catch_unwind` and records any failure.
+
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use wasmc_abi::vmoffsets;
+use wasmc_abi::{FuncType, TrapCode, ValType};
+
+use crate::error::{Error, Trap};
+use crate::instance::{Extern, Instance};
+use crate::store::{FuncData, FuncKind, Store, StoreOpaque};
+use crate::traphandlers::{self, Activation, HostFailure, record_host_failure};
+use crate::type_registry;
+use crate::val::{Val, raw_u32, raw_u64};
+use crate::vmctx::{OwnedHostFunc, VMFuncRef, VMHostFunc, VMStoreContext, vmctx_word};
+
+/// A function (Wasm or host) in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Func {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+/// The closure type of host functions.
+pub type HostFn<T> =
+    dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static;
+
+/// A host function's closure and type, owned by the store.
+pub(crate) struct HostFuncState<T> {
+    pub(crate) ty: FuncType,
+    pub(crate) func: Arc<HostFn<T>>,
+}
+
+/// What a host function sees of its caller: the store (host data, other exports) and the
+/// calling instance. Dereferences to the [`Store`].
+pub struct Caller<'a, T> {
+    store: &'a mut Store<T>,
+    instance: Option<Instance>,
+}
+
+impl<'a, T> Caller<'a, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.store.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.store.data
+    }
+
+    /// The calling instance (`None` when the host function was called directly from Rust).
+    pub fn instance(&self) -> Option<Instance> {
+        self.instance
+    }
+
+    /// An export of the calling instance (typically its memory).
+    pub fn get_export(&self, name: &str) -> Option<Extern> {
+        self.instance?.get_export(self.store, name)
+    }
+
+    /// The store.
+    pub fn store(&mut self) -> &mut Store<T> {
+        self.store
+    }
+}
+
+impl<T> std::ops::Deref for Caller<'_, T> {
+    type Target = Store<T>;
+    fn deref(&self) -> &Store<T> {
+        self.store
+    }
+}
+
+impl<T> std::ops::DerefMut for Caller<'_, T> {
+    fn deref_mut(&mut self) -> &mut Store<T> {
+        self.store
+    }
+}
+
+impl Func {
+    /// Creates a host function of type `ty` in `store`.
+    pub fn new<T: 'static>(
+        store: &mut Store<T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Func {
+        Func::new_arc(store, ty, Arc::new(func))
+    }
+
+    pub(crate) fn new_arc<T: 'static>(
+        store: &mut Store<T>,
+        ty: FuncType,
+        func: Arc<HostFn<T>>,
+    ) -> Func {
+        let type_id = type_registry::intern(&ty);
+        let state = Arc::new(HostFuncState {
+            ty: ty.clone(),
+            func,
+        });
+        let host = OwnedHostFunc::new(
+            type_id,
+            host_shim::<T> as *const u8,
+            Arc::as_ptr(&state).cast(),
+            store.opaque.id,
+        );
+        let func_ref = host.func_ref();
+        let host_index = store.opaque.host_funcs.len();
+        store.opaque.host_funcs.push(host);
+        store.host_states.push(state);
+        let index = store.opaque.push_func(FuncData {
+            func_ref,
+            ty,
+            kind: FuncKind::Host(host_index),
+        });
+        Func {
+            store_id: store.opaque.id,
+            index,
+        }
+    }
+
+    /// The function's type.
+    ///
+    /// # Panics
+    ///
+    /// If the function belongs to another store.
+    pub fn ty<T>(&self, store: &Store<T>) -> FuncType {
+        store.opaque.assert_owns(self.store_id, "function");
+        store.opaque.funcs[self.index].ty.clone()
+    }
+
+    /// Calls the function with `params`, writing its results to `results`.
+    ///
+    /// # Errors
+    ///
+    /// A usage error if the parameters do not match the type or `results` has the wrong
+    /// length, a [`Trap`] if Wasm trapped, or a host function's error unchanged. A host
+    /// function's panic is resumed here.
+    pub fn call<T: 'static>(
+        &self,
+        store: &mut Store<T>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Error> {
+        store.opaque.check(self.store_id, "function")?;
+        let ty = store.opaque.funcs[self.index].ty.clone();
+        check_vals("argument", params, &ty.params)?;
+        if results.len() != ty.results.len() {
+            return Err(Error::usage(format!(
+                "function {ty} returns {} values but {} result slots were given",
+                ty.results.len(),
+                results.len()
+            )));
+        }
+        if let FuncKind::Host(h) = store.opaque.funcs[self.index].kind {
+            let func = store.host_states[h].func.clone();
+            for (r, t) in results.iter_mut().zip(&ty.results) {
+                *r = Val::default_for(*t);
+            }
+            func(
+                Caller {
+                    store,
+                    instance: None,
+                },
+                params,
+                results,
+            )?;
+            return check_vals("result", results, &ty.results);
+        }
+        let mut buf = vec![0u128; ty.array_len().max(1)];
+        for (slot, p) in buf.iter_mut().zip(params) {
+            *slot = p.to_raw(&store.opaque)?;
+        }
+        let func_ref = store.opaque.funcs[self.index].func_ref.read();
+        invoke(store, func_ref, &mut buf)?;
+        for ((r, t), raw) in results.iter_mut().zip(&ty.results).zip(&buf) {
+            *r = Val::from_raw(*raw, *t, &store.opaque);
+        }
+        Ok(())
+    }
+
+    /// A typed view of the function.
+    ///
+    /// # Errors
+    ///
+    /// A usage error naming both types if `P`/`R` do not match the function's type.
+    pub fn typed<P: WasmParams, R: WasmResults>(
+        &self,
+        store: &Store<impl Sized>,
+    ) -> Result<TypedFunc<P, R>, Error> {
+        store.opaque.check(self.store_id, "function")?;
+        let ty = &store.opaque.funcs[self.index].ty;
+        let want = FuncType::new(P::types(), R::types());
+        if *ty != want {
+            return Err(Error::usage(format!(
+                "type mismatch: the function has type {ty}, not {want}"
+            )));
+        }
+        Ok(TypedFunc {
+            func: *self,
+            _marker: PhantomData,
+        })
+    }
+}
+
+fn check_vals(what: &str, vals: &[Val], types: &[ValType]) -> Result<(), Error> {
+    if vals.len() != types.len() {
+        return Err(Error::usage(format!(
+            "expected {} {what}s, got {}",
+            types.len(),
+            vals.len()
+        )));
+    }
+    for (i, (v, t)) in vals.iter().zip(types).enumerate() {
+        if v.ty() != *t {
+            return Err(Error::usage(format!(
+                "{what} {i} has type {}, expected {t}",
+                v.ty()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The array-call signature.
+type ArrayCall = unsafe extern "C" fn(*mut u8, *mut u8, *mut u128, usize) -> u32;
+
+/// Calls `func_ref.array_call` with `buf` under a fresh activation; maps a failure to the
+/// recorded trap or host error.
+pub(crate) fn invoke<T>(
+    store: &mut Store<T>,
+    func_ref: VMFuncRef,
+    buf: &mut [u128],
+) -> Result<(), Error> {
+    traphandlers::init_process();
+    traphandlers::init_thread()
+        .map_err(|e| Error::instantiate(format!("cannot set up the signal stack: {e}")))?;
+    if func_ref.array_call.is_null() {
+        return Err(Error::usage("the function has no host entry point"));
+    }
+
+    // From here on the store is reached only through this pointer (host functions and
+    // builtins called from Wasm derive theirs from the same one, via the store context).
+    let store_ptr: *mut Store<T> = store;
+    // SAFETY: `store_ptr` comes from a live `&mut Store<T>`.
+    let opaque: *mut StoreOpaque = unsafe { &raw mut (*store_ptr).opaque };
+    // SAFETY: as above.
+    let ctx: *mut VMStoreContext = unsafe { (*opaque).ctx_ptr() };
+    // SAFETY: the store context is owned by the store and alive; no reference to it is held.
+    let saved = unsafe { ctx.read() };
+    // SAFETY: as above.
+    unsafe {
+        (*ctx).store = store_ptr.cast();
+        (*ctx).opaque = opaque.cast();
+        if (*opaque).entry_depth == 0 {
+            let here = std::hint::black_box(0u8);
+            let sp = &raw const here as usize;
+            (*ctx).stack_limit = sp.saturating_sub((*opaque).max_wasm_stack);
+        }
+        (*opaque).entry_depth += 1;
+    }
+    // SAFETY: `code` is a field of the live store.
+    let mut activation = Activation::new(ctx, unsafe { &raw const (*opaque).code });
+    let len = buf.len();
+    let values = buf.as_mut_ptr();
+    // SAFETY: `array_call` is the entry trampoline (or host shim) the loader wrote into a
+    // funcref of this store: an `extern "C"` array-call function. `vmctx` is the callee's
+    // context, `values` has `len >= max(params, results)` slots.
+    let ok = activation.run(|| unsafe {
+        let f: ArrayCall = std::mem::transmute(func_ref.array_call);
+        f(func_ref.vmctx, func_ref.vmctx, values, len)
+    });
+    // SAFETY: as above; restore what a nested entry may have overwritten.
+    unsafe {
+        (*opaque).entry_depth -= 1;
+        (*ctx).last_entry_fp = saved.last_entry_fp;
+        (*ctx).last_entry_sp = saved.last_entry_sp;
+        (*ctx).last_entry_handler = saved.last_entry_handler;
+        (*ctx).store = saved.store;
+        (*ctx).opaque = saved.opaque;
+        if (*opaque).entry_depth == 0 {
+            (*ctx).stack_limit = saved.stack_limit;
+        }
+    }
+    if ok != 0 {
+        return Ok(());
+    }
+    let signal = activation.signal_trap.get();
+    let host = activation.host_failure.into_inner();
+    // SAFETY: the call is over; the store is ours again.
+    let store = unsafe { &mut *store_ptr };
+    let locate = |code: TrapCode, pc: Option<usize>| -> Error {
+        let mut trap = Trap::new(code);
+        if let Some(pc) = pc {
+            for a in &store.opaque.artifacts {
+                let inner = &a.inner;
+                if pc >= inner.text && pc < inner.text + inner.text_len {
+                    trap.func_index = inner.func_at(pc - inner.text);
+                    trap.func_name = trap
+                        .func_index
+                        .and_then(|i| inner.meta.func_name(i))
+                        .map(str::to_string);
+                }
+            }
+        }
+        Error::from(trap)
+    };
+    match (signal, host) {
+        (_, Some(HostFailure::Panic(p))) => std::panic::resume_unwind(p),
+        (_, Some(HostFailure::Error(e))) => Err(e),
+        (s, Some(HostFailure::Trap(code))) => Err(locate(code, s.map(|s| s.pc))),
+        (Some(s), None) => Err(locate(s.code, Some(s.pc))),
+        (None, None) => Err(Error::trap(TrapCode::HostTrap)),
+    }
+}
+
+/// The array-call function of every host function of a `Store<T>`.
+///
+/// # Safety
+///
+/// Called by compiled code (through a wasm-to-host trampoline) or by `invoke`, with
+/// `callee` a `VMHostFunc` created by `Func::new_arc::<T>`, `caller_vmctx` the vmctx of the
+/// calling instance of the same store (whose store context points at the running
+/// `Store<T>`), and `values` holding `len >= max(params, results)` 16-byte slots.
+unsafe extern "C" fn host_shim<T: 'static>(
+    callee: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut u128,
+    len: usize,
+) -> u32 {
+    let host = callee.cast::<VMHostFunc>();
+    // SAFETY: per the contract, `host` is a live VMHostFunc whose state is an
+    // `Arc<HostFuncState<T>>` owned by the store; take our own reference for the call.
+    let state: Arc<HostFuncState<T>> = unsafe {
+        let p = (*host).state.cast::<HostFuncState<T>>();
+        Arc::increment_strong_count(p);
+        Arc::from_raw(p)
+    };
+    // SAFETY: the caller's vmctx is live; its prefix holds the store context and the
+    // instance index.
+    let (ctx, instance_index) = unsafe {
+        (
+            vmctx_word(caller_vmctx, vmoffsets::vmctx::STORE_CTX) as *mut VMStoreContext,
+            vmctx_word(caller_vmctx, vmoffsets::vmctx::INSTANCE),
+        )
+    };
+    // SAFETY: the call path set `store` to the running `Store<T>` before entering Wasm and
+    // does not touch the store until the call returns.
+    let store = unsafe { &mut *(*ctx).store.cast::<Store<T>>() };
+    let ty = &state.ty;
+    if len < ty.array_len() {
+        record_host_failure(HostFailure::Trap(TrapCode::HostTrap));
+        return 0;
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), Error> {
+        let params: Vec<Val> = ty
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                // SAFETY: `i < len` slots; slots may be unaligned in the Wasm frame.
+                let raw = unsafe { values.add(i).read_unaligned() };
+                Val::from_raw(raw, *t, &store.opaque)
+            })
+            .collect();
+        let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
+        let instance = Some(Instance {
+            store_id: store.opaque.id,
+            index: instance_index,
+        });
+        (state.func)(
+            Caller {
+                store: &mut *store,
+                instance,
+            },
+            &params,
+            &mut results,
+        )?;
+        check_vals("host function result", &results, &ty.results)?;
+        for (i, r) in results.iter().enumerate() {
+            let raw = r.to_raw(&store.opaque)?;
+            // SAFETY: `i < len` slots.
+            unsafe { values.add(i).write_unaligned(raw) };
+        }
+        Ok(())
+    }));
+    match outcome {
+        Ok(Ok(())) => 1,
+        Ok(Err(e)) => {
+            record_host_failure(HostFailure::Error(e));
+            0
+        }
+        Err(panic) => {
+            record_host_failure(HostFailure::Panic(panic));
+            0
+        }
+    }
+}
+
+/// A Rust type that is a Wasm value type.
+pub trait WasmTy: Copy {
+    /// The Wasm type.
+    const TYPE: ValType;
+    /// Encodes into a raw slot.
+    fn to_raw(self) -> u128;
+    /// Decodes from a raw slot.
+    fn from_raw(raw: u128) -> Self;
+}
+
+impl WasmTy for i32 {
+    const TYPE: ValType = ValType::I32;
+    fn to_raw(self) -> u128 {
+        u128::from(self as u32)
+    }
+    fn from_raw(raw: u128) -> Self {
+        raw_u32(raw) as i32
+    }
+}
+impl WasmTy for i64 {
+    const TYPE: ValType = ValType::I64;
+    fn to_raw(self) -> u128 {
+        u128::from(self as u64)
+    }
+    fn from_raw(raw: u128) -> Self {
+        raw_u64(raw) as i64
+    }
+}
+impl WasmTy for f32 {
+    const TYPE: ValType = ValType::F32;
+    fn to_raw(self) -> u128 {
+        u128::from(self.to_bits())
+    }
+    fn from_raw(raw: u128) -> Self {
+        f32::from_bits(raw_u32(raw))
+    }
+}
+impl WasmTy for f64 {
+    const TYPE: ValType = ValType::F64;
+    fn to_raw(self) -> u128 {
+        u128::from(self.to_bits())
+    }
+    fn from_raw(raw: u128) -> Self {
+        f64::from_bits(raw_u64(raw))
+    }
+}
+impl WasmTy for u128 {
+    const TYPE: ValType = ValType::V128;
+    fn to_raw(self) -> u128 {
+        self
+    }
+    fn from_raw(raw: u128) -> Self {
+        raw
+    }
+}
+
+/// Parameters of a [`TypedFunc`]: a [`WasmTy`], a tuple of them, or `()`.
+pub trait WasmParams {
+    /// The Wasm types, in order.
+    fn types() -> Vec<ValType>;
+    /// Writes the values to the first slots.
+    fn store(self, slots: &mut [u128]);
+    /// The values as [`Val`]s (for host functions).
+    fn to_vals(self) -> Vec<Val>;
+}
+
+/// Results of a [`TypedFunc`]: a [`WasmTy`], a tuple of them, or `()`.
+pub trait WasmResults: Sized {
+    /// The Wasm types, in order.
+    fn types() -> Vec<ValType>;
+    /// Reads the values from the first slots.
+    fn load(slots: &[u128]) -> Self;
+    /// Writes the values to the first slots.
+    fn store(self, slots: &mut [u128]);
+}
+
+pub(crate) fn val_to_raw(v: Val) -> u128 {
+    match v {
+        Val::I32(x) => u128::from(x as u32),
+        Val::I64(x) => u128::from(x as u64),
+        Val::F32(x) => u128::from(x),
+        Val::F64(x) => u128::from(x),
+        Val::V128(x) => x,
+        // Typed params/results never include references.
+        Val::FuncRef(_) | Val::ExternRef(_) => 0,
+    }
+}
+
+pub(crate) fn raw_to_val(raw: u128, t: ValType) -> Val {
+    match t {
+        ValType::I32 => Val::I32(raw_u32(raw) as i32),
+        ValType::I64 => Val::I64(raw_u64(raw) as i64),
+        ValType::F32 => Val::F32(raw_u32(raw)),
+        ValType::F64 => Val::F64(raw_u64(raw)),
+        ValType::V128 => Val::V128(raw),
+        ValType::FuncRef => Val::FuncRef(None),
+        ValType::ExternRef => Val::ExternRef(None),
+    }
+}
+
+impl<A: WasmTy> WasmParams for A {
+    fn types() -> Vec<ValType> {
+        vec![A::TYPE]
+    }
+    fn store(self, slots: &mut [u128]) {
+        slots[0] = self.to_raw();
+    }
+    fn to_vals(self) -> Vec<Val> {
+        vec![raw_to_val(self.to_raw(), A::TYPE)]
+    }
+}
+
+impl<A: WasmTy> WasmResults for A {
+    fn types() -> Vec<ValType> {
+        vec![A::TYPE]
+    }
+    fn load(slots: &[u128]) -> Self {
+        A::from_raw(slots[0])
+    }
+    fn store(self, slots: &mut [u128]) {
+        slots[0] = self.to_raw();
+    }
+}
+
+macro_rules! tuples {
+    ($( ($($t:ident $i:tt),*) )*) => {$(
+        #[allow(unused_variables, clippy::unused_unit, reason = "the empty tuple")]
+        impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
+            fn types() -> Vec<ValType> {
+                vec![$($t::TYPE),*]
+            }
+            fn store(self, slots: &mut [u128]) {
+                $( slots[$i] = self.$i.to_raw(); )*
+            }
+            fn to_vals(self) -> Vec<Val> {
+                vec![$(raw_to_val(self.$i.to_raw(), $t::TYPE)),*]
+            }
+        }
+        #[allow(unused_variables, clippy::unused_unit, reason = "the empty tuple")]
+        impl<$($t: WasmTy),*> WasmResults for ($($t,)*) {
+            fn types() -> Vec<ValType> {
+                vec![$($t::TYPE),*]
+            }
+            fn load(slots: &[u128]) -> Self {
+                ($($t::from_raw(slots[$i]),)*)
+            }
+            fn store(self, slots: &mut [u128]) {
+                $( slots[$i] = self.$i.to_raw(); )*
+            }
+        }
+    )*};
+}
+
+tuples! {
+    ()
+    (A 0)
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
+}
+
+/// A function whose type was checked once, called without [`Val`] conversions.
+#[derive(Debug)]
+pub struct TypedFunc<P, R> {
+    func: Func,
+    _marker: PhantomData<fn(P) -> R>,
+}
+
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P, R> Copy for TypedFunc<P, R> {}
+
+impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
+    /// The untyped function.
+    pub fn func(&self) -> Func {
+        self.func
+    }
+
+    /// Calls the function.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Func::call`].
+    pub fn call<T: 'static>(&self, store: &mut Store<T>, params: P) -> Result<R, Error> {
+        store.opaque.check(self.func.store_id, "function")?;
+        let data = &store.opaque.funcs[self.func.index];
+        if let FuncKind::Host(_) = data.kind {
+            let ty = data.ty.clone();
+            let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
+            self.func.call(store, &params.to_vals(), &mut results)?;
+            let raws: Vec<u128> = results.into_iter().map(val_to_raw).collect();
+            return Ok(R::load(&raws));
+        }
+        let n = P::types().len().max(R::types().len()).max(1);
+        let mut buf = vec![0u128; n];
+        params.store(&mut buf);
+        let func_ref = data.func_ref.read();
+        invoke(store, func_ref, &mut buf)?;
+        Ok(R::load(&buf))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuple_types() {
+        assert_eq!(
+            <(i32, f64) as WasmParams>::types(),
+            vec![ValType::I32, ValType::F64]
+        );
+        assert_eq!(<() as WasmResults>::types(), Vec::<ValType>::new());
+        assert_eq!(<i64 as WasmResults>::types(), vec![ValType::I64]);
+        let mut s = [0u128; 2];
+        WasmParams::store((-1i32, 2.0f32), &mut s);
+        assert_eq!(s[0], 0xffff_ffff);
+        assert_eq!(<(i32, f32)>::load(&s), (-1, 2.0));
+    }
+
+    #[test]
+    fn host_functions_called_from_rust() {
+        let mut store = Store::new(10i32);
+        let f = Func::new(
+            &mut store,
+            FuncType::new([ValType::I32], [ValType::I32]),
+            |mut caller, args, results| {
+                *caller.data_mut() += 1;
+                results[0] = Val::I32(args[0].i32().unwrap_or(0) * 2);
+                Ok(())
+            },
+        );
+        let mut r = [Val::I32(0)];
+        f.call(&mut store, &[Val::I32(21)], &mut r).unwrap();
+        assert_eq!(r[0], Val::I32(42));
+        assert_eq!(*store.data(), 11);
+        let t = f.typed::<i32, i32>(&store).unwrap();
+        assert_eq!(t.call(&mut store, 4).unwrap(), 8);
+        assert!(f.typed::<i64, i32>(&store).is_err());
+        assert!(f.call(&mut store, &[Val::I64(1)], &mut r).is_err());
+        let mut other = Store::new(0i32);
+        assert!(f.call(&mut other, &[Val::I32(1)], &mut r).is_err());
+    }
+}

@@ -1,0 +1,304 @@
+//! POSIX signal handling: installation, the handler itself, per-thread alternate stacks, and
+//! the per-architecture `ucontext` accessors.
+//!
+//! Handlers for SIGSEGV, SIGBUS, SIGILL and SIGFPE are installed once per process with
+//! `SA_SIGINFO | SA_ONSTACK | SA_NODEFER`; the previous actions are kept and a fault that is
+//! not a trap site of the current activation's code is passed on to them.
+
+use std::cell::RefCell;
+use std::io;
+use std::mem::MaybeUninit;
+use std::sync::Once;
+
+use super::{Activation, SignalTrap, current};
+use crate::mmap::{Mmap, Prot, page_size};
+
+const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+
+/// The actions that were installed before ours, indexed like [`SIGNALS`]. Written once under
+/// `INSTALL` before our handlers can run, read-only afterwards (also from the handler).
+struct PrevActions(std::cell::UnsafeCell<[MaybeUninit<libc::sigaction>; 4]>);
+
+// SAFETY: written only inside `INSTALL.call_once`, before any handler using it is installed;
+// afterwards only read.
+unsafe impl Sync for PrevActions {}
+
+static PREV: PrevActions = PrevActions(std::cell::UnsafeCell::new(
+    [const { MaybeUninit::uninit() }; 4],
+));
+static INSTALL: Once = Once::new();
+
+/// Installs the signal handlers (once per process).
+pub(crate) fn init_process() {
+    INSTALL.call_once(|| {
+        for (i, &sig) in SIGNALS.iter().enumerate() {
+            // SAFETY: a zeroed sigaction is a valid initial value; we fill the fields we use.
+            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
+            action.sa_sigaction = handler as *const () as usize;
+            // SAFETY: sa_mask is a valid sigset_t to empty.
+            unsafe { libc::sigemptyset(&mut action.sa_mask) };
+            // SAFETY: PREV is written only here, inside call_once, before the handler for
+            // this signal exists; the pointer is to the i-th slot.
+            let prev = unsafe { (*PREV.0.get())[i].as_mut_ptr() };
+            // SAFETY: both pointers are valid; installing a handler is what we mean to do.
+            let r = unsafe { libc::sigaction(sig, &action, prev) };
+            if r != 0 {
+                // Without our handler a trap would crash the process; nothing sensible can
+                // continue.
+                panic!(
+                    "cannot install the wasmc trap handler for signal {sig}: {}",
+                    io::Error::last_os_error()
+                );
+            }
+        }
+    });
+}
+
+/// The registers the handler reads and writes.
+struct Regs {
+    pc: usize,
+}
+
+/// The interrupted pc.
+///
+/// # Safety
+///
+/// `uc` must be the `ucontext_t` the kernel passed to the handler.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "registers are 64-bit and so is usize on every supported target"
+)]
+unsafe fn read_regs(uc: *mut libc::c_void) -> Regs {
+    // SAFETY: per the function contract.
+    unsafe {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        {
+            let uc = &*uc.cast::<libc::ucontext_t>();
+            Regs {
+                pc: uc.uc_mcontext.gregs[libc::REG_RIP as usize] as usize,
+            }
+        }
+        #[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+        {
+            let uc = &*uc.cast::<libc::ucontext_t>();
+            Regs {
+                pc: uc.uc_mcontext.pc as usize,
+            }
+        }
+        #[cfg(all(target_arch = "x86_64", target_os = "macos"))]
+        {
+            let uc = &*uc.cast::<libc::ucontext_t>();
+            Regs {
+                pc: (*uc.uc_mcontext).__ss.__rip as usize,
+            }
+        }
+        #[cfg(all(target_arch = "aarch64", target_os = "macos"))]
+        {
+            let uc = &*uc.cast::<libc::ucontext_t>();
+            Regs {
+                pc: (*uc.uc_mcontext).__ss.__pc as usize,
+            }
+        }
+    }
+}
+
+/// Points the interrupted context at the landing pad `(pc, sp, fp)`.
+///
+/// # Safety
+///
+/// `uc` must be the `ucontext_t` the kernel passed to the handler, and the triple must be the
+/// one saved by a live entry trampoline on this thread.
+unsafe fn resume_at(uc: *mut libc::c_void, pc: usize, sp: usize, fp: usize) {
+    // SAFETY: per the function contract.
+    unsafe {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        {
+            let uc = &mut *uc.cast::<libc::ucontext_t>();
+            uc.uc_mcontext.gregs[libc::REG_RIP as usize] = pc as i64;
+            uc.uc_mcontext.gregs[libc::REG_RSP as usize] = sp as i64;
+            uc.uc_mcontext.gregs[libc::REG_RBP as usize] = fp as i64;
+        }
+        #[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+        {
+            let uc = &mut *uc.cast::<libc::ucontext_t>();
+            uc.uc_mcontext.pc = pc as u64;
+            uc.uc_mcontext.sp = sp as u64;
+            uc.uc_mcontext.regs[29] = fp as u64;
+        }
+        #[cfg(all(target_arch = "x86_64", target_os = "macos"))]
+        {
+            let uc = &mut *uc.cast::<libc::ucontext_t>();
+            (*uc.uc_mcontext).__ss.__rip = pc as u64;
+            (*uc.uc_mcontext).__ss.__rsp = sp as u64;
+            (*uc.uc_mcontext).__ss.__rbp = fp as u64;
+        }
+        #[cfg(all(target_arch = "aarch64", target_os = "macos"))]
+        {
+            let uc = &mut *uc.cast::<libc::ucontext_t>();
+            (*uc.uc_mcontext).__ss.__pc = pc as u64;
+            (*uc.uc_mcontext).__ss.__sp = sp as u64;
+            (*uc.uc_mcontext).__ss.__fp = fp as u64;
+        }
+    }
+}
+
+/// Finds the trap code of `pc` in the activation's code. Allocation- and lock-free.
+///
+/// # Safety
+///
+/// `act` must be the live current activation of this thread.
+unsafe fn lookup(act: &Activation, pc: usize) -> Option<wasmc_abi::TrapCode> {
+    // SAFETY: the code list belongs to the store that is running this activation; it is not
+    // being modified (this thread is in Wasm code, not in the store's Rust code).
+    let code = unsafe { &*act.code };
+    for c in code {
+        if pc >= c.text_start && pc < c.text_end {
+            // SAFETY: the trap table is owned by an artifact the store keeps alive.
+            let table = unsafe { std::slice::from_raw_parts(c.traps as *const u8, c.traps_len) };
+            let off = u32::try_from(pc - c.text_start).ok()?;
+            return wasmc_abi::metadata::lookup_trap(table, off);
+        }
+    }
+    None
+}
+
+extern "C" fn handler(signum: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+    let act = current();
+    if !act.is_null() {
+        // SAFETY: the kernel passed `uc`.
+        let regs = unsafe { read_regs(uc) };
+        // SAFETY: a non-null CURRENT is this thread's live activation.
+        let act = unsafe { &*act };
+        // SAFETY: as above.
+        // SAFETY: the store context is alive for the activation.
+        let ctx = unsafe { act.ctx.read() };
+        // SAFETY: as above. A zero landing pad would mean no entry trampoline ran yet: never
+        // resume there (chain instead, which crashes loudly).
+        if let Some(code) = unsafe { lookup(act, regs.pc) }
+            && ctx.last_entry_handler != 0
+        {
+            // SAFETY: `info` is the kernel's siginfo; si_addr is meaningful for the fault
+            // signals we handle (and harmless to read otherwise).
+            let fault_addr = unsafe { (*info).si_addr() } as usize;
+            act.signal_trap.set(Some(SignalTrap {
+                code,
+                pc: regs.pc,
+                fault_addr,
+            }));
+            // SAFETY: the entry trampoline of this activation stored its landing pad in the
+            // store context before calling Wasm.
+            unsafe {
+                resume_at(
+                    uc,
+                    ctx.last_entry_handler,
+                    ctx.last_entry_sp,
+                    ctx.last_entry_fp,
+                )
+            };
+            return;
+        }
+    }
+    // SAFETY: forwarding the kernel's arguments.
+    unsafe { chain(signum, info, uc) };
+}
+
+/// Passes a fault that is not ours to whatever handled it before us.
+///
+/// # Safety
+///
+/// Called from the handler with the kernel's arguments.
+unsafe fn chain(signum: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+    let Some(i) = SIGNALS.iter().position(|s| *s == signum) else {
+        return;
+    };
+    // SAFETY: PREV was fully written before the handler was installed.
+    let prev = unsafe { (*PREV.0.get())[i].assume_init_ref() };
+    let f = prev.sa_sigaction;
+    if f == libc::SIG_DFL || f == libc::SIG_IGN {
+        // Restore the default action and return: the faulting instruction runs again and
+        // the kernel applies the default (a crash with a core dump, as without us).
+        // SAFETY: a zeroed sigaction with SIG_DFL is valid.
+        let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
+        dfl.sa_sigaction = libc::SIG_DFL;
+        // SAFETY: valid pointers.
+        unsafe { libc::sigaction(signum, &dfl, std::ptr::null_mut()) };
+    } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: the previous handler declared the three-argument form.
+        let h: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { std::mem::transmute(f) };
+        h(signum, info, uc);
+    } else {
+        // SAFETY: the previous handler declared the one-argument form.
+        let h: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(f) };
+        h(signum);
+    }
+}
+
+/// Size of our alternate signal stack (excluding its guard page).
+const ALT_STACK_SIZE: usize = 64 << 10;
+
+/// This thread's alternate signal stack, if we installed one.
+struct AltStack {
+    /// Guard page + stack; `None` when the thread already had a big enough one.
+    map: Option<Mmap>,
+    previous: libc::stack_t,
+}
+
+impl Drop for AltStack {
+    fn drop(&mut self) {
+        if self.map.is_some() {
+            // Put back what was there before (possibly "disabled") before unmapping ours.
+            // SAFETY: `previous` came from sigaltstack.
+            unsafe { libc::sigaltstack(&self.previous, std::ptr::null_mut()) };
+        }
+    }
+}
+
+thread_local! {
+    static ALT_STACK: RefCell<Option<AltStack>> = const { RefCell::new(None) };
+}
+
+/// Makes sure this thread has an alternate signal stack big enough for our handler (and
+/// what it chains to). Called by the call path before every entry into Wasm.
+pub(crate) fn init_thread() -> io::Result<()> {
+    ALT_STACK.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.is_some() {
+            return Ok(());
+        }
+        // SAFETY: a zeroed stack_t is valid to receive the current settings.
+        let mut previous: libc::stack_t = unsafe { std::mem::zeroed() };
+        // SAFETY: querying only.
+        if unsafe { libc::sigaltstack(std::ptr::null(), &mut previous) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if previous.ss_flags & libc::SS_DISABLE == 0 && previous.ss_size >= ALT_STACK_SIZE {
+            *slot = Some(AltStack {
+                map: None,
+                previous,
+            });
+            return Ok(());
+        }
+        let guard = page_size();
+        let map = Mmap::anon_rw(guard + ALT_STACK_SIZE)?;
+        // A guard page below the stack turns a handler overflow into a clean crash.
+        map.protect(0..guard, Prot::None)?;
+        let stack = libc::stack_t {
+            // SAFETY: `guard` is inside the mapping.
+            ss_sp: unsafe { map.as_ptr().add(guard) }.cast(),
+            ss_flags: 0,
+            ss_size: map.len() - guard,
+        };
+        // SAFETY: the stack is mapped read-write and lives until the thread-local drops,
+        // which restores the previous stack first.
+        if unsafe { libc::sigaltstack(&stack, std::ptr::null_mut()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        *slot = Some(AltStack {
+            map: Some(map),
+            previous,
+        });
+        Ok(())
+    })
+}
