@@ -1,0 +1,111 @@
+//! `wasmc build`: compile a `.wasm` or `.wat` file into an artifact (a relocatable ELF or
+//! Mach-O object) that `wasmc run` or an embedder using `wasmc-loader` can run.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use wasmc_compiler::{CompileOptions, Compiler, OptLevel, Target};
+
+/// Compile a Wasm module ahead of time into a native object file (an "artifact").
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  wasmc build examples/fib.wat -o fib.wasmc.o
+  wasmc build app.wasm                       # writes app.wasmc.o
+  wasmc build app.wasm --target aarch64-apple-darwin -O speed_and_size -o app-mac.o
+
+Targets: x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu, x86_64-apple-darwin,
+aarch64-apple-darwin (short forms like `aarch64-linux` and `x86_64-macos` work too).
+Only artifacts for the host can be run here; the others are for another machine.")]
+pub struct BuildCommand {
+    /// The module to compile: a Wasm binary or WAT text (recognised by content).
+    pub input: PathBuf,
+
+    /// Where to write the artifact [default: INPUT with its extension replaced by `.wasmc.o`].
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+
+    /// The target triple to compile for [default: the host].
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+
+    /// How hard to optimise.
+    #[arg(short = 'O', long = "opt-level", value_enum, default_value_t = Opt::Speed)]
+    pub opt_level: Opt,
+}
+
+/// `-O` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Opt {
+    /// No optimisation (fastest compile).
+    None,
+    /// Optimise for speed.
+    Speed,
+    /// Optimise for speed and code size.
+    SpeedAndSize,
+}
+
+impl From<Opt> for OptLevel {
+    fn from(o: Opt) -> OptLevel {
+        match o {
+            Opt::None => OptLevel::None,
+            Opt::Speed => OptLevel::Speed,
+            Opt::SpeedAndSize => OptLevel::SpeedAndSize,
+        }
+    }
+}
+
+impl BuildCommand {
+    /// Compiles `input` and writes the artifact.
+    pub fn execute(self) -> anyhow::Result<ExitCode> {
+        let mut options = CompileOptions::new().opt_level(self.opt_level.into());
+        if let Some(triple) = &self.target {
+            let target = Target::from_triple(triple).with_context(|| {
+                let known: Vec<&str> = Target::ALL.iter().map(|t| t.triple()).collect();
+                format!(
+                    "unsupported target `{triple}` (supported: {})",
+                    known.join(", ")
+                )
+            })?;
+            options = options.target(target);
+        }
+        let compiler = Compiler::new(&options).context("setting up the compiler")?;
+
+        let name = self.input.display().to_string();
+        let source = std::fs::read(&self.input).with_context(|| format!("reading {name}"))?;
+        let wasm = wasmc_cli::input::wasm_from_source(&source, &name)?;
+        let artifact = compiler
+            .compile(&wasm)
+            .with_context(|| format!("compiling {name}"))?;
+
+        let output = self
+            .output
+            .clone()
+            .unwrap_or_else(|| default_output(&self.input));
+        std::fs::write(&output, &artifact)
+            .with_context(|| format!("writing {}", output.display()))?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `dir/app.wasm` -> `dir/app.wasmc.o`.
+fn default_output(input: &Path) -> PathBuf {
+    input.with_extension("wasmc.o")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_output_replaces_the_extension() {
+        assert_eq!(
+            default_output(Path::new("dir/app.wasm")),
+            Path::new("dir/app.wasmc.o")
+        );
+        assert_eq!(default_output(Path::new("fib")), Path::new("fib.wasmc.o"));
+    }
+}

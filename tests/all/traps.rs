@@ -1,0 +1,214 @@
+//! One test per trap kind: the call fails with the right `TrapCode` and text, and the same
+//! instance still works afterwards (the trap unwound cleanly and left the store usable).
+
+use wasmc_abi::TrapCode;
+use wasmc_loader::{Instance, Store};
+
+use crate::instantiate;
+
+/// Every test module exports `ok` (returns 42) next to its trapping `trap` function.
+fn module(params: &str, body: &str, extra: &str) -> String {
+    format!(
+        r#"(module
+             (func (export "ok") (result i32) i32.const 42)
+             (func (export "trap") {params} {body})
+             {extra})"#
+    )
+}
+
+/// Calls `trap` with i32 arguments, expects `code`, then checks that `ok` still works, twice
+/// (the second round shows the landing pad and stack limit were restored).
+fn assert_traps(wat: &str, args: &[i32], code: TrapCode) {
+    let (mut store, instance) = instantiate(wat);
+    for _ in 0..2 {
+        expect_trap(&mut store, &instance, args, code);
+        let ok = instance
+            .get_typed_func::<(), i32>(&store, "ok")
+            .expect("ok export");
+        assert_eq!(ok.call(&mut store, ()).expect("ok after trap"), 42);
+    }
+}
+
+fn expect_trap(store: &mut Store<()>, instance: &Instance, args: &[i32], code: TrapCode) {
+    let f = instance.get_func(&*store, "trap").expect("trap export");
+    let args: Vec<_> = args.iter().map(|&a| wasmc_loader::Val::I32(a)).collect();
+    let n_results = f.ty(store).results.len();
+    let mut results = vec![wasmc_loader::Val::I32(0); n_results];
+    let err = f
+        .call(store, &args, &mut results)
+        .expect_err("the call must trap");
+    assert_eq!(err.trap_code(), Some(code), "{err}");
+    assert!(err.to_string().contains(code.message()), "{err}");
+}
+
+#[test]
+fn unreachable_traps() {
+    assert_traps(
+        &module("", "unreachable", ""),
+        &[],
+        TrapCode::UnreachableCodeReached,
+    );
+}
+
+#[test]
+fn out_of_bounds_load_traps() {
+    assert_traps(
+        &module(
+            "(param i32) (result i32)",
+            "local.get 0 i32.load",
+            "(memory 1)",
+        ),
+        &[65534],
+        TrapCode::MemoryOutOfBounds,
+    );
+}
+
+#[test]
+fn out_of_bounds_load_with_big_offset_traps() {
+    // An offset beyond the guard region takes the explicit bounds check, not the guard page.
+    assert_traps(
+        &module(
+            "(param i32) (result i64)",
+            "local.get 0 i64.load offset=0xfffffff0",
+            "(memory 1)",
+        ),
+        &[0],
+        TrapCode::MemoryOutOfBounds,
+    );
+}
+
+#[test]
+fn out_of_bounds_store_traps() {
+    assert_traps(
+        &module(
+            "(param i32)",
+            "local.get 0 i32.const 1 i32.store8",
+            "(memory 1)",
+        ),
+        &[-1],
+        TrapCode::MemoryOutOfBounds,
+    );
+}
+
+#[test]
+fn division_by_zero_traps() {
+    assert_traps(
+        &module(
+            "(param i32) (result i32)",
+            "i32.const 1 local.get 0 i32.div_u",
+            "",
+        ),
+        &[0],
+        TrapCode::IntegerDivisionByZero,
+    );
+}
+
+#[test]
+fn signed_division_overflow_traps() {
+    assert_traps(
+        &module(
+            "(param i32) (result i32)",
+            "i32.const 0x80000000 local.get 0 i32.div_s",
+            "",
+        ),
+        &[-1],
+        TrapCode::IntegerOverflow,
+    );
+}
+
+#[test]
+fn float_to_int_overflow_traps() {
+    assert_traps(
+        &module("(result i32)", "f64.const 1e10 i32.trunc_f64_s", ""),
+        &[],
+        TrapCode::IntegerOverflow,
+    );
+}
+
+#[test]
+fn invalid_conversion_traps() {
+    assert_traps(
+        &module("(result i64)", "f32.const nan i64.trunc_f32_u", ""),
+        &[],
+        TrapCode::BadConversionToInteger,
+    );
+}
+
+const TABLE: &str = r#"
+    (type $v (func))
+    (type $i (func (result i32)))
+    (table 3 funcref)
+    (elem (i32.const 0) $void)
+    (func $void)"#;
+
+#[test]
+fn indirect_call_to_null_traps() {
+    assert_traps(
+        &module("(param i32)", "local.get 0 call_indirect (type $v)", TABLE),
+        &[1],
+        TrapCode::IndirectCallToNull,
+    );
+}
+
+#[test]
+fn indirect_call_with_wrong_signature_traps() {
+    assert_traps(
+        &module(
+            "(param i32) (result i32)",
+            "local.get 0 call_indirect (type $i)",
+            TABLE,
+        ),
+        &[0],
+        TrapCode::BadSignature,
+    );
+}
+
+#[test]
+fn indirect_call_past_the_table_end_traps() {
+    assert_traps(
+        &module("(param i32)", "local.get 0 call_indirect (type $v)", TABLE),
+        &[3],
+        TrapCode::UndefinedElement,
+    );
+}
+
+#[test]
+fn table_access_out_of_bounds_traps() {
+    assert_traps(
+        &module(
+            "(param i32) (result funcref)",
+            "local.get 0 table.get 0",
+            TABLE,
+        ),
+        &[7],
+        TrapCode::TableOutOfBounds,
+    );
+}
+
+#[test]
+fn stack_exhaustion_traps() {
+    assert_traps(
+        &module(
+            "(param i32) (result i32)",
+            "local.get 0 i32.const 1 i32.add call $recurse",
+            r#"(func $recurse (param i32) (result i32)
+                 local.get 0 i32.const 1 i32.add call $recurse)"#,
+        ),
+        &[0],
+        TrapCode::StackOverflow,
+    );
+}
+
+#[test]
+fn trap_in_the_start_function_fails_instantiation() {
+    let artifact = crate::load(r#"(module (func $s unreachable) (start $s))"#);
+    let mut store = Store::new(());
+    let err = wasmc_loader::Linker::new()
+        .instantiate(&mut store, &artifact)
+        .expect_err("start traps");
+    assert_eq!(
+        err.trap_code(),
+        Some(TrapCode::UnreachableCodeReached),
+        "{err}"
+    );
+}
