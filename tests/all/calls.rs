@@ -237,3 +237,25 @@ fn wasm_calls_another_instance_through_an_import() {
     assert_eq!(twice.call(&mut store, ()).expect("twice"), 12);
     assert_eq!(twice.call(&mut store, ()).expect("twice"), 14);
 }
+
+#[test]
+fn funcref_from_another_store_is_an_error_not_a_crash() {
+    let (mut store_a, instance_a) = instantiate(IDENTITIES);
+    let (mut store_b, instance_b) = instantiate(IDENTITIES);
+    let add_a = instance_a.get_func(&store_a, "add").expect("add");
+    let id_b = instance_b.get_func(&store_b, "funcref").expect("funcref");
+    let mut out = [Val::FuncRef(None)];
+    let err = id_b
+        .call(&mut store_b, &[Val::FuncRef(Some(add_a))], &mut out)
+        .expect_err("a funcref of store A cannot enter store B");
+    assert!(err.trap_code().is_none(), "{err}");
+    // Both stores still work.
+    assert!(matches!(
+        call(&mut store_a, &instance_a, "i32", &[Val::I32(1)])[..],
+        [Val::I32(1)]
+    ));
+    assert!(matches!(
+        call(&mut store_b, &instance_b, "i32", &[Val::I32(2)])[..],
+        [Val::I32(2)]
+    ));
+}

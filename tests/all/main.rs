@@ -5,6 +5,7 @@
 //! - `traps`: one test per trap kind, and the instance keeps working afterwards;
 //! - `calls`: every value type as parameter and result, multi-value, typed and untyped calls;
 //! - `host`: host -> wasm -> host nesting, traps and host errors crossing it;
+//! - `host_objects`: memories, tables, globals shared between host and Wasm; several threads;
 //! - `artifact_file`: artifacts written to disk and loaded back with `Artifact::from_file`;
 //! - `targets`: every target produces an object of the right format and architecture.
 //!
@@ -13,6 +14,7 @@
 mod artifact_file;
 mod calls;
 mod host;
+mod host_objects;
 mod targets;
 mod traps;
 

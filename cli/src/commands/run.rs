@@ -107,6 +107,9 @@ impl RunCommand {
             return Ok(ExitCode::SUCCESS);
         };
         let ty = func.ty(&store);
+        if self.invoke.is_none() && !ty.params.is_empty() {
+            bail!("{name}'s `_start` has type {ty}, but a `_start` function takes no parameters");
+        }
         if ty.params.len() != self.args.len() {
             bail!(
                 "`{func_name}` has type {ty} and takes {} argument(s), but {} were given",

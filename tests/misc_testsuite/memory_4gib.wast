@@ -1,0 +1,26 @@
+;; The largest 32-bit memory: 65536 pages (4 GiB). Accesses and bulk operations at the very
+;; end of the address space, and offsets that carry an access past it.
+
+(module
+  (memory 0)
+  (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+  (func (export "store") (param i32 i32) local.get 0 local.get 1 i32.store)
+  (func (export "load") (param i32) (result i32) local.get 0 i32.load)
+  (func (export "load-off") (param i32) (result i32) local.get 0 i32.load offset=4)
+  (func (export "fill") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 memory.fill)
+  (func (export "copy") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 memory.copy)
+)
+(assert_trap (invoke "load" (i32.const 0)) "out of bounds memory access")
+(assert_return (invoke "grow" (i32.const 65536)) (i32.const 0))
+(invoke "store" (i32.const 0xfffffffc) (i32.const 77))
+(assert_return (invoke "load" (i32.const 0xfffffffc)) (i32.const 77))
+(assert_trap (invoke "load" (i32.const 0xfffffffd)) "out of bounds memory access")
+(assert_trap (invoke "load-off" (i32.const 0xfffffffc)) "out of bounds memory access")
+(assert_return (invoke "load-off" (i32.const 0xfffffff8)) (i32.const 77))
+(assert_return (invoke "grow" (i32.const 1)) (i32.const -1))
+(invoke "fill" (i32.const 0xfffffff0) (i32.const 1) (i32.const 16))
+(assert_return (invoke "load" (i32.const 0xfffffffc)) (i32.const 0x01010101))
+(assert_trap (invoke "fill" (i32.const 0xfffffff0) (i32.const 1) (i32.const 17)) "out of bounds memory access")
+(invoke "copy" (i32.const 0) (i32.const 0xfffffff0) (i32.const 16))
+(assert_return (invoke "load" (i32.const 12)) (i32.const 0x01010101))
+(assert_trap (invoke "copy" (i32.const 0xfffffff0) (i32.const 0) (i32.const 17)) "out of bounds memory access")
