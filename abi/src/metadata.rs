@@ -5,9 +5,10 @@
 //! before anything is allocated, so a corrupt or hostile section yields a [`DecodeError`],
 //! never a panic or a huge allocation.
 //!
-//! The header ([`ArtifactHeader`], section `.wasmc.hdr`) is checked before anything else: magic,
-//! format version, layout hash, target and CPU features. It also records the hash of the
-//! metadata section, which the loader verifies before decoding it.
+//! The header ([`ArtifactHeader`], section `.wasmc.hdr`) is checked before anything else: magic
+//! and format version, then the whole-artifact checksum (see [`checksum_parts`]), then layout
+//! hash, target and CPU features. It also records a cheap hash of the metadata section, which
+//! the loader verifies before decoding it even when the whole-artifact check is skipped.
 
 use crate::types::{FuncType, ValType};
 
@@ -15,9 +16,11 @@ use crate::types::{FuncType, ValType};
 pub const MAGIC: [u8; 8] = *b"WASMC\0\0\x01";
 /// Version of the artifact format. Bump it on any change to this file, the vmctx layout, trap
 /// codes or builtins.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Size of the encoded header.
-pub const HEADER_SIZE: usize = 96;
+pub const HEADER_SIZE: usize = 128;
+/// Where [`ArtifactHeader::checksum`] lies in the encoded header.
+pub const CHECKSUM_RANGE: core::ops::Range<usize> = 96..128;
 /// Marker for "none" in `u32` fields (no entry trampoline, no host trampoline, ...).
 pub const NONE: u32 = u32::MAX;
 /// Wasm page size.
@@ -281,6 +284,10 @@ pub struct ArtifactHeader {
     pub meta_hash: u64,
     /// Version of the compiler that wrote the artifact (at most 32 bytes).
     pub compiler_version: String,
+    /// BLAKE3 hash of everything [`checksum_parts`] feeds, recorded by the compiler and
+    /// verified by the loader. This crate only stores the bytes; the hashing lives in the
+    /// compiler and the loader so that the contract crate stays dependency-free.
+    pub checksum: [u8; 32],
 }
 
 impl ArtifactHeader {
@@ -299,11 +306,14 @@ impl ArtifactHeader {
         let v = self.compiler_version.as_bytes();
         let n = v.len().min(32);
         out[64..64 + n].copy_from_slice(&v[..n]);
+        out[CHECKSUM_RANGE].copy_from_slice(&self.checksum);
         out
     }
 
-    /// Decodes a header, checking the magic and then the format version before anything else.
-    pub fn decode(bytes: &[u8]) -> Result<ArtifactHeader, DecodeError> {
+    /// Checks only the magic, the format version and the size of an encoded header, and
+    /// returns the checksum it records: what the loader needs before it may trust (and
+    /// decode) anything else.
+    pub fn check_prefix(bytes: &[u8]) -> Result<[u8; 32], DecodeError> {
         if bytes.len() < 8 || bytes[0..8] != MAGIC {
             return Err(DecodeError::BadMagic);
         }
@@ -320,6 +330,15 @@ impl ArtifactHeader {
         if bytes.len() != HEADER_SIZE {
             return Err(DecodeError::Truncated { what: "header" });
         }
+        let mut checksum = [0u8; 32];
+        checksum.copy_from_slice(&bytes[CHECKSUM_RANGE]);
+        Ok(checksum)
+    }
+
+    /// Decodes a header, checking the magic and then the format version before anything else.
+    pub fn decode(bytes: &[u8]) -> Result<ArtifactHeader, DecodeError> {
+        let checksum = Self::check_prefix(bytes)?;
+        let format_version = FORMAT_VERSION;
         let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap_or_default());
         let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap_or_default());
         let target_raw = u32_at(12);
@@ -342,7 +361,34 @@ impl ArtifactHeader {
             memory_guard: u64_at(48),
             meta_hash: u64_at(56),
             compiler_version,
+            checksum,
         })
+    }
+}
+
+/// Feeds `f`, in order, every byte string the whole-artifact checksum covers: the encoded
+/// header with its checksum field zeroed, then the metadata, trap table, data and text
+/// sections, each preceded by its length as a little-endian `u64` (so that bytes cannot move
+/// from one section to the next without changing the hash). A missing section counts as
+/// empty. The compiler and the loader both call this, so the covered bytes are defined once.
+///
+/// What is not covered is the object file's own structure (ELF/Mach-O headers, section
+/// headers, symbol and string tables, padding): the loader reads it only to find the
+/// sections, and any change to it that moves or resizes a covered section changes the hash.
+pub fn checksum_parts(
+    header: &[u8; HEADER_SIZE],
+    meta: &[u8],
+    traps: &[u8],
+    data: &[u8],
+    text: &[u8],
+    mut f: impl FnMut(&[u8]),
+) {
+    let mut h = *header;
+    h[CHECKSUM_RANGE].fill(0);
+    f(&h);
+    for section in [meta, traps, data, text] {
+        f(&(section.len() as u64).to_le_bytes());
+        f(section);
     }
 }
 
@@ -1519,6 +1565,7 @@ mod tests {
             memory_guard: 32 << 20,
             meta_hash: 42,
             compiler_version: "0.1.0".into(),
+            checksum: [7; 32],
         };
         let b = h.encode();
         assert_eq!(ArtifactHeader::decode(&b).unwrap(), h);
@@ -1532,6 +1579,23 @@ mod tests {
             Err(DecodeError::FormatVersion { found: 0, .. })
         ));
         assert!(ArtifactHeader::decode(&b[..50]).is_err());
+        assert_eq!(ArtifactHeader::check_prefix(&b), Ok([7; 32]));
+    }
+
+    #[test]
+    fn checksum_parts_zero_the_checksum_and_prefix_lengths() {
+        let mut header = [1u8; HEADER_SIZE];
+        let mut parts: Vec<Vec<u8>> = Vec::new();
+        checksum_parts(&header, b"m", b"", b"dd", b"t", |b| parts.push(b.to_vec()));
+        assert_eq!(parts.len(), 9);
+        assert!(parts[0][CHECKSUM_RANGE].iter().all(|b| *b == 0));
+        assert_eq!(parts[1], 1u64.to_le_bytes());
+        assert_eq!(parts[5], 2u64.to_le_bytes());
+        // The stored checksum does not feed itself.
+        header[CHECKSUM_RANGE].fill(9);
+        let mut again: Vec<Vec<u8>> = Vec::new();
+        checksum_parts(&header, b"m", b"", b"dd", b"t", |b| again.push(b.to_vec()));
+        assert_eq!(parts, again);
     }
 
     #[test]

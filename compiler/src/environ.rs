@@ -6,6 +6,9 @@
 //! operator while it is translated (`translate::translate_function`), so an invalid body
 //! yields `CompileError::Invalid` with the offending offset. The loader's view of the same
 //! facts is `abi::ModuleMetadata`, built from this by `artifact.rs`.
+//!
+//! [`WasmFeature`] lives here too: the proposals a compilation can switch on or off, which
+//! decide the validator's feature set.
 
 use std::collections::BTreeSet;
 
@@ -21,14 +24,134 @@ use wasmparser::{
 
 use crate::CompileError;
 
-/// The message of every refusal of a `v128` value or SIMD operator.
-pub(crate) const SIMD_UNSUPPORTED: &str = "SIMD (v128) is not supported yet";
+/// A WebAssembly proposal beyond the 2.0 scalar core (SIMD included) that a [`crate::CompileOptions`] can
+/// switch on or off. A module using a switched-off proposal is refused by the validator with
+/// [`crate::CompileError::Invalid`], whose message names the proposal (for example "SIMD
+/// support is not enabled"); proposals wasmc does not implement at all (exceptions, GC,
+/// threads, ...) are always off and are refused the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WasmFeature {
+    /// 128-bit SIMD (`v128`), part of Wasm 2.0.
+    Simd,
+    /// Relaxed SIMD; needs `Simd`. wasmc's choices are deterministic (see `translate/simd.rs`).
+    RelaxedSimd,
+    /// `return_call` and `return_call_indirect`.
+    TailCall,
+    /// `i32/i64.add/sub/mul` in constant expressions.
+    ExtendedConst,
+    /// More than one memory per module.
+    MultiMemory,
+    /// Memories indexed by `i64`.
+    Memory64,
+}
 
-/// The proposals wasmc compiles: the Wasm 2.0 scalar core. SIMD is enabled in the validator
-/// so that a SIMD module is reported as unsupported rather than invalid; every other
-/// proposal stays off so the validator names it when a module uses it.
-pub(crate) fn wasm_features() -> WasmFeatures {
-    WasmFeatures::WASM2
+impl WasmFeature {
+    /// Every switchable proposal.
+    pub const ALL: [WasmFeature; 6] = [
+        WasmFeature::Simd,
+        WasmFeature::RelaxedSimd,
+        WasmFeature::TailCall,
+        WasmFeature::ExtendedConst,
+        WasmFeature::MultiMemory,
+        WasmFeature::Memory64,
+    ];
+
+    /// The proposal's name as the spec repository spells it (`"relaxed-simd"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            WasmFeature::Simd => "simd",
+            WasmFeature::RelaxedSimd => "relaxed-simd",
+            WasmFeature::TailCall => "tail-call",
+            WasmFeature::ExtendedConst => "extended-const",
+            WasmFeature::MultiMemory => "multi-memory",
+            WasmFeature::Memory64 => "memory64",
+        }
+    }
+
+    /// The proposal named `name` (`-` and `_` are interchangeable, case is ignored).
+    pub fn from_name(name: &str) -> Option<WasmFeature> {
+        let want = name.to_ascii_lowercase().replace('_', "-");
+        WasmFeature::ALL.into_iter().find(|f| f.name() == want)
+    }
+
+    fn bit(self) -> u32 {
+        1 << self as u32
+    }
+
+    fn wasmparser(self) -> WasmFeatures {
+        match self {
+            WasmFeature::Simd => WasmFeatures::SIMD,
+            WasmFeature::RelaxedSimd => WasmFeatures::RELAXED_SIMD,
+            WasmFeature::TailCall => WasmFeatures::TAIL_CALL,
+            WasmFeature::ExtendedConst => WasmFeatures::EXTENDED_CONST,
+            WasmFeature::MultiMemory => WasmFeatures::MULTI_MEMORY,
+            WasmFeature::Memory64 => WasmFeatures::MEMORY64,
+        }
+    }
+}
+
+impl std::fmt::Display for WasmFeature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for WasmFeature {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<WasmFeature, String> {
+        WasmFeature::from_name(s).ok_or_else(|| {
+            let known: Vec<&str> = WasmFeature::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown Wasm feature `{s}` (known: {})", known.join(", "))
+        })
+    }
+}
+
+/// A set of [`WasmFeature`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct FeatureSet(u32);
+
+impl FeatureSet {
+    /// Every proposal wasmc implements.
+    pub(crate) fn all() -> FeatureSet {
+        FeatureSet(WasmFeature::ALL.iter().fold(0, |acc, f| acc | f.bit()))
+    }
+
+    /// Whether `f` is on.
+    pub(crate) fn has(self, f: WasmFeature) -> bool {
+        self.0 & f.bit() != 0
+    }
+
+    /// Turns `f` on or off.
+    pub(crate) fn set(&mut self, f: WasmFeature, enabled: bool) {
+        if enabled {
+            self.0 |= f.bit();
+        } else {
+            self.0 &= !f.bit();
+        }
+    }
+
+    /// The validator's feature set: the Wasm 2.0 core plus the proposals that are on. Relaxed
+    /// SIMD without SIMD is meaningless, so it is off then too.
+    pub(crate) fn wasmparser(self) -> WasmFeatures {
+        let mut w = WasmFeatures::WASM2.difference(WasmFeatures::SIMD);
+        for f in WasmFeature::ALL {
+            if self.has(f) {
+                w |= f.wasmparser();
+            }
+        }
+        if !self.has(WasmFeature::Simd) {
+            w.remove(WasmFeatures::RELAXED_SIMD);
+        }
+        w
+    }
+}
+
+impl Default for FeatureSet {
+    fn default() -> FeatureSet {
+        FeatureSet::all()
+    }
 }
 
 /// A function body waiting to be translated, with the validator for it.
@@ -89,6 +212,8 @@ pub(crate) struct ModuleInfo<'a> {
     pub offsets: VMOffsets,
     /// The module bytes (operator offsets index into them).
     pub wasm: &'a [u8],
+    /// The proposals the module may use.
+    pub features: FeatureSet,
 }
 
 impl ModuleInfo<'_> {
@@ -185,8 +310,8 @@ fn const_expr(
             Operator::I64Const { value } => ConstOp::I64Const(value),
             Operator::F32Const { value } => ConstOp::F32Const(value.bits()),
             Operator::F64Const { value } => ConstOp::F64Const(value.bits()),
-            Operator::V128Const { .. } => {
-                return Err(CompileError::unsupported(SIMD_UNSUPPORTED, offset));
+            Operator::V128Const { value } => {
+                ConstOp::V128Const(u128::from_le_bytes(*value.bytes()))
             }
             Operator::RefNull { hty } => ConstOp::RefNull(heap_type_null(hty, offset)?),
             Operator::RefFunc { function_index } => {
@@ -236,20 +361,10 @@ fn memory_type(m: &wasmparser::MemoryType) -> MemoryType {
 
 fn global_type(g: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType, CompileError> {
     let ty = val_type(g.content_type, offset)?;
-    if ty == ValType::V128 {
-        return Err(CompileError::unsupported(SIMD_UNSUPPORTED, offset));
-    }
     Ok(GlobalType {
         ty,
         mutable: g.mutable,
     })
-}
-
-fn check_no_v128(ty: &FuncType, offset: u64) -> Result<(), CompileError> {
-    if ty.params.contains(&ValType::V128) || ty.results.contains(&ValType::V128) {
-        return Err(CompileError::unsupported(SIMD_UNSUPPORTED, offset));
-    }
-    Ok(())
 }
 
 /// Wasm 2.0 encodes memory limits as `u32`s, but wasmparser reads them as `u64`s (for
@@ -279,8 +394,51 @@ fn check_memory_limits(wasm: &[u8], range: std::ops::Range<u64>) -> Result<(), C
 }
 
 /// Validates `wasm` at the module level and builds its [`ModuleInfo`].
-pub(crate) fn translate_module(wasm: &[u8]) -> Result<ModuleInfo<'_>, CompileError> {
-    let mut validator = Validator::new_with_features(wasm_features());
+pub(crate) fn translate_module(
+    wasm: &[u8],
+    features: FeatureSet,
+) -> Result<ModuleInfo<'_>, CompileError> {
+    translate_module_inner(wasm, features).map_err(|e| name_disabled_feature(wasm, features, e))
+}
+
+/// When validation failed because a switchable proposal is off, says which one: some of
+/// wasmparser's messages name the proposal ("SIMD support is not enabled"), others only the
+/// construct ("multiple memories"). The module is validated again with each switched-off
+/// proposal turned on (only on this error path); the first that makes it valid is named.
+/// The error stays `Invalid`: under the chosen features the module is not valid Wasm.
+pub(crate) fn name_disabled_feature(
+    wasm: &[u8],
+    features: FeatureSet,
+    e: CompileError,
+) -> CompileError {
+    let CompileError::Invalid { message, offset } = e else {
+        return e;
+    };
+    let fix = WasmFeature::ALL.into_iter().find(|f| {
+        if features.has(*f) {
+            return false;
+        }
+        let mut more = features;
+        more.set(*f, true);
+        if *f == WasmFeature::RelaxedSimd {
+            more.set(WasmFeature::Simd, true);
+        }
+        Validator::new_with_features(more.wasmparser())
+            .validate_all(wasm)
+            .is_ok()
+    });
+    let message = match fix {
+        Some(f) => format!("{message} (the `{f}` proposal is switched off)"),
+        None => message,
+    };
+    CompileError::Invalid { message, offset }
+}
+
+fn translate_module_inner(
+    wasm: &[u8],
+    features: FeatureSet,
+) -> Result<ModuleInfo<'_>, CompileError> {
+    let mut validator = Validator::new_with_features(features.wasmparser());
     let mut m = ModuleInfo {
         name: None,
         types: Vec::new(),
@@ -306,10 +464,8 @@ pub(crate) fn translate_module(wasm: &[u8]) -> Result<ModuleInfo<'_>, CompileErr
         func_ref_slots: Vec::new(),
         offsets: VMOffsets::new(VMOffsetsCounts::default()),
         wasm,
+        features,
     };
-    // A v128 in a type is refused only once the whole module validated, so that an invalid
-    // module is still reported as invalid.
-    let mut v128_at: Option<u64> = None;
     let mut escaped = BTreeSet::new();
     let mut names_payload = None;
     let mut end_seen = false;
@@ -339,11 +495,7 @@ pub(crate) fn translate_module(wasm: &[u8]) -> Result<ModuleInfo<'_>, CompileErr
                             .iter()
                             .map(|t| val_type(*t, offset))
                             .collect::<Result<Vec<_>, _>>()?;
-                        let ty = FuncType { params, results };
-                        if check_no_v128(&ty, offset).is_err() && v128_at.is_none() {
-                            v128_at = Some(offset);
-                        }
-                        m.types.push(ty);
+                        m.types.push(FuncType { params, results });
                     }
                 }
             }
@@ -547,9 +699,6 @@ pub(crate) fn translate_module(wasm: &[u8]) -> Result<ModuleInfo<'_>, CompileErr
             offset: wasm.len() as u64,
         });
     }
-    if let Some(offset) = v128_at {
-        return Err(CompileError::unsupported(SIMD_UNSUPPORTED, offset));
-    }
 
     // A malformed name section is ignored, as the spec says: names are only for humans.
     if let Some(names) = names_payload {
@@ -595,4 +744,75 @@ pub(crate) fn translate_module(wasm: &[u8]) -> Result<ModuleInfo<'_>, CompileErr
         escaped_functions: len32(m.escaped_funcs.len()),
     });
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CompileOptions, Compiler};
+
+    fn compile(features: &[(WasmFeature, bool)], wat: &str) -> Result<Vec<u8>, CompileError> {
+        let mut o = CompileOptions::new();
+        for (f, on) in features {
+            o = o.wasm_feature(*f, *on);
+        }
+        Compiler::new(&o)
+            .unwrap()
+            .compile(&wat::parse_str(wat).unwrap())
+    }
+
+    fn invalid_message(r: Result<Vec<u8>, CompileError>) -> String {
+        match r {
+            Err(CompileError::Invalid { message, .. }) => message,
+            other => panic!("expected an Invalid error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn feature_names_round_trip() {
+        for f in WasmFeature::ALL {
+            assert_eq!(WasmFeature::from_name(f.name()), Some(f));
+            assert_eq!(f.name().parse::<WasmFeature>(), Ok(f));
+        }
+        assert_eq!(
+            WasmFeature::from_name("Relaxed_SIMD"),
+            Some(WasmFeature::RelaxedSimd)
+        );
+        assert!("threads".parse::<WasmFeature>().is_err());
+    }
+
+    #[test]
+    fn switched_off_proposals_are_named() {
+        let simd = "(module (func (result v128) (v128.const i64x2 0 0)))";
+        assert!(compile(&[], simd).is_ok());
+        let m = invalid_message(compile(&[(WasmFeature::Simd, false)], simd));
+        assert!(m.contains("SIMD") && m.contains("`simd`"), "{m}");
+
+        let two = "(module (memory 1) (memory 1))";
+        assert!(compile(&[], two).is_ok());
+        let m = invalid_message(compile(&[(WasmFeature::MultiMemory, false)], two));
+        assert!(m.contains("`multi-memory` proposal is switched off"), "{m}");
+
+        let tail = "(module (func $f (return_call $f)))";
+        let m = invalid_message(compile(&[(WasmFeature::TailCall, false)], tail));
+        assert!(m.contains("`tail-call`"), "{m}");
+
+        let relaxed = "(module (func (param v128) (result v128) \
+                       (i8x16.relaxed_swizzle (local.get 0) (local.get 0))))";
+        let m = invalid_message(compile(&[(WasmFeature::Simd, false)], relaxed));
+        assert!(m.contains("SIMD"), "{m}");
+        let m = invalid_message(compile(&[(WasmFeature::RelaxedSimd, false)], relaxed));
+        assert!(m.contains("`relaxed-simd`"), "{m}");
+    }
+
+    #[test]
+    fn unsupported_proposals_are_named() {
+        let threads = "(module (memory 1 1 shared))";
+        assert!(invalid_message(compile(&[], threads)).contains("threads"));
+        let exceptions = "(module (tag $t) (func (throw $t)))";
+        assert!(invalid_message(compile(&[], exceptions)).contains("exceptions"));
+        let gc = "(module (type (struct (field i32))))";
+        let m = invalid_message(compile(&[], gc));
+        assert!(m.to_lowercase().contains("gc"), "{m}");
+    }
 }

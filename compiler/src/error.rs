@@ -40,6 +40,9 @@ pub enum CompileError {
         /// What is wrong with the target.
         message: String,
     },
+    /// The compilation was cancelled through its `CompileControl`.
+    #[error("compilation cancelled")]
+    Cancelled,
 }
 
 impl CompileError {

@@ -7,6 +7,9 @@
 //! stubs, all colocated) are resolved right after it is appended: a forward reference that is
 //! already out of range would otherwise hit an assertion in `MachBuffer` (DESIGN.md §12). An
 //! unresolvable relocation is a `Codegen` error; the text never needs patching at load time.
+//!
+//! Each worker polls the [`CompileControl`] cancel flag before each piece and reports every
+//! compiled function to its progress callback.
 
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
@@ -16,7 +19,10 @@ use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
 use wasmc_abi::TrapCode;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::CompileError;
+use crate::control::CompileControl;
 use crate::environ::{FunctionBodyInput, ModuleInfo};
 use crate::trampolines;
 use crate::translate::{self, CodegenOptions, names, traps::abi_trap};
@@ -154,13 +160,17 @@ fn compile_job(
     })
 }
 
-/// Compiles all of `module`'s code (`bodies` are its function bodies) and lays it out.
-pub(crate) fn compile_all(
+/// Compiles all of `module`'s code (`bodies` are its function bodies) and lays it out,
+/// polling `control`'s cancel flag before each piece and reporting each compiled function
+/// to its progress callback.
+pub(crate) fn compile_all_with(
     isa: &dyn TargetIsa,
     options: CodegenOptions,
     module: &ModuleInfo<'_>,
     bodies: Vec<FunctionBodyInput<'_>>,
+    control: &CompileControl,
 ) -> Result<Code, CompileError> {
+    control.check()?;
     let imported = module.num_imported_funcs;
     let mut jobs: Vec<(usize, Job<'_>)> = Vec::new();
     for (i, body) in bodies.into_iter().enumerate() {
@@ -188,6 +198,7 @@ pub(crate) fn compile_all(
     for (n, job) in jobs.into_iter().enumerate() {
         buckets[n % threads].push(job);
     }
+    let funcs_done = &AtomicUsize::new(0);
     let mut compiled: Vec<Option<Result<CompiledPiece, CompileError>>> =
         (0..pieces.len()).map(|_| None).collect();
     let results: Vec<Vec<(usize, Result<CompiledPiece, CompileError>)>> = std::thread::scope(|s| {
@@ -197,15 +208,22 @@ pub(crate) fn compile_all(
                 s.spawn(move || {
                     let mut ctx = Context::new();
                     let mut fctx = FunctionBuilderContext::new();
-                    bucket
-                        .into_iter()
-                        .map(|(i, job)| {
-                            (
-                                i,
-                                compile_job(isa, options, module, job, &mut ctx, &mut fctx),
-                            )
-                        })
-                        .collect::<Vec<_>>()
+                    let mut out = Vec::with_capacity(bucket.len());
+                    for (i, job) in bucket {
+                        if control.is_cancelled() {
+                            // Stop this worker; the missing pieces are never looked at.
+                            out.push((i, Err(CompileError::Cancelled)));
+                            break;
+                        }
+                        let is_func = matches!(job, Job::Func(..));
+                        let r = compile_job(isa, options, module, job, &mut ctx, &mut fctx);
+                        if is_func && r.is_ok() {
+                            let d = funcs_done.fetch_add(1, Ordering::Relaxed) + 1;
+                            control.report(d, defined);
+                        }
+                        out.push((i, r));
+                    }
+                    out
                 })
             })
             .collect();
@@ -231,6 +249,7 @@ pub(crate) fn compile_all(
             }
         }
     }
+    control.check()?;
     // Report the first error in module order, so the message does not depend on threads.
     let mut done = Vec::with_capacity(pieces.len());
     for c in compiled {

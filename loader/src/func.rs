@@ -45,6 +45,8 @@ pub type HostFn<T> =
 pub(crate) struct HostFuncState<T> {
     pub(crate) ty: FuncType,
     pub(crate) func: Arc<HostFn<T>>,
+    /// `module::name` it was defined under in a linker, for tracing.
+    pub(crate) name: Option<Arc<str>>,
 }
 
 /// What a host function sees of its caller: the store (host data, other exports) and the
@@ -101,18 +103,20 @@ impl Func {
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Func {
-        Func::new_arc(store, ty, Arc::new(func))
+        Func::new_arc(store, ty, Arc::new(func), None)
     }
 
     pub(crate) fn new_arc<T: 'static>(
         store: &mut Store<T>,
         ty: FuncType,
         func: Arc<HostFn<T>>,
+        name: Option<Arc<str>>,
     ) -> Func {
         let type_id = type_registry::intern(&ty);
         let state = Arc::new(HostFuncState {
             ty: ty.clone(),
             func,
+            name,
         });
         let host = OwnedHostFunc::new(
             type_id,
@@ -183,12 +187,21 @@ impl Func {
             )?;
             return check_vals("result", results, &ty.results);
         }
+        let initializes = if store.opaque.pending_reactors > 0 {
+            store.opaque.check_initialized(self.index)?
+        } else {
+            None
+        };
         let mut buf = vec![0u128; ty.array_len().max(1)];
         for (slot, p) in buf.iter_mut().zip(params) {
             *slot = p.to_raw(&store.opaque)?;
         }
         let func_ref = store.opaque.funcs[self.index].func_ref.read();
-        invoke(store, func_ref, &mut buf)?;
+        let span = crate::trace::CallSpan::export(store, self.index);
+        span.run(|| invoke(store, func_ref, &mut buf))?;
+        if let Some(inst) = initializes {
+            store.opaque.mark_initialized(inst);
+        }
         for ((r, t), raw) in results.iter_mut().zip(&ty.results).zip(&buf) {
             *r = Val::from_raw(*raw, *t, &store.opaque);
         }
@@ -263,7 +276,17 @@ pub(crate) fn invoke<T>(
     // SAFETY: as above.
     let ctx: *mut VMStoreContext = unsafe { (*opaque).ctx_ptr() };
     // SAFETY: the store context is owned by the store and alive; no reference to it is held.
-    let saved = unsafe { ctx.read() };
+    // Field by field: `epoch_deadline` may be written by another thread (an interrupt).
+    let saved = unsafe {
+        SavedCtx {
+            stack_limit: (*ctx).stack_limit,
+            last_entry_fp: (*ctx).last_entry_fp,
+            last_entry_sp: (*ctx).last_entry_sp,
+            last_entry_handler: (*ctx).last_entry_handler,
+            store: (*ctx).store,
+            opaque: (*ctx).opaque,
+        }
+    };
     // SAFETY: as above.
     unsafe {
         (*ctx).store = store_ptr.cast();
@@ -301,8 +324,35 @@ pub(crate) fn invoke<T>(
     if ok != 0 {
         return Ok(());
     }
+    let result = call_failure(store_ptr, &activation);
+    if let Err(e) = &result
+        && e.is_interrupt()
+    {
+        // SAFETY: the call is over; the store is ours again.
+        let opaque = unsafe { &*opaque };
+        // Only the outermost call consumes the interrupt: a host function between two
+        // Wasm frames may swallow the inner error, and the outer guest must still stop.
+        if opaque.entry_depth == 0 {
+            opaque.interrupt.0.consume();
+        }
+    }
+    result
+}
+
+/// The store-context words `invoke` restores after a call.
+struct SavedCtx {
+    stack_limit: usize,
+    last_entry_fp: usize,
+    last_entry_sp: usize,
+    last_entry_handler: usize,
+    store: *mut (),
+    opaque: *mut (),
+}
+
+/// The error of a call whose entry trampoline returned 0.
+fn call_failure<T>(store_ptr: *mut Store<T>, activation: &Activation) -> Result<(), Error> {
     let signal = activation.signal_trap.get();
-    let host = activation.host_failure.into_inner();
+    let host = activation.host_failure.take();
     // SAFETY: the call is over; the store is ours again.
     let store = unsafe { &mut *store_ptr };
     let locate = |code: TrapCode, pc: Option<usize>| -> Error {
@@ -384,14 +434,16 @@ unsafe extern "C" fn host_shim<T: 'static>(
             store_id: store.opaque.id,
             index: instance_index,
         });
-        (state.func)(
-            Caller {
-                store: &mut *store,
-                instance,
-            },
-            &params,
-            &mut results,
-        )?;
+        crate::trace::CallSpan::host(state.name.as_deref()).run(|| {
+            (state.func)(
+                Caller {
+                    store: &mut *store,
+                    instance,
+                },
+                &params,
+                &mut results,
+            )
+        })?;
         check_vals("host function result", &results, &ty.results)?;
         for (i, r) in results.iter().enumerate() {
             let raw = r.to_raw(&store.opaque)?;
@@ -613,11 +665,20 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
             let raws: Vec<u128> = results.into_iter().map(val_to_raw).collect();
             return Ok(R::load(&raws));
         }
+        let func_ref = data.func_ref.read();
+        let initializes = if store.opaque.pending_reactors > 0 {
+            store.opaque.check_initialized(self.func.index)?
+        } else {
+            None
+        };
         let n = P::types().len().max(R::types().len()).max(1);
         let mut buf = vec![0u128; n];
         params.store(&mut buf);
-        let func_ref = data.func_ref.read();
-        invoke(store, func_ref, &mut buf)?;
+        let span = crate::trace::CallSpan::export(store, self.func.index);
+        span.run(|| invoke(store, func_ref, &mut buf))?;
+        if let Some(inst) = initializes {
+            store.opaque.mark_initialized(inst);
+        }
         Ok(R::load(&buf))
     }
 }

@@ -133,7 +133,21 @@ pub(crate) struct InstanceData {
     pub(crate) elems: Vec<Vec<usize>>,
     /// Whether each data segment was dropped.
     pub(crate) dropped_datas: Vec<bool>,
+    /// Where the instance is in the reactor lifecycle.
+    pub(crate) init: InitState,
 }
+
+/// The reactor lifecycle of an instance (`_initialize` runs once before other exports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InitState {
+    /// Not a reactor (no exported `_initialize`), or already initialised.
+    Ready,
+    /// A reactor whose `_initialize` (this store function) has not completed yet.
+    Pending(usize),
+}
+
+/// The export name of a reactor's initialisation function (WASI reactor ABI).
+pub const INITIALIZE_EXPORT: &str = "_initialize";
 
 impl InstanceData {
     /// The bytes of data segment `i` (empty once dropped).
@@ -151,7 +165,7 @@ impl InstanceData {
     }
 }
 
-fn describe_import(kind: &ImportKind, types: &[wasmc_abi::FuncType]) -> String {
+pub(crate) fn describe_import(kind: &ImportKind, types: &[wasmc_abi::FuncType]) -> String {
     match kind {
         ImportKind::Func(t) => format!(
             "function {}",
@@ -212,14 +226,18 @@ fn check_import<T>(
     artifact: &Artifact,
     import: &metadata::Import,
     ext: &Extern,
+    renamed: Option<&(String, String)>,
 ) -> Result<(), Error> {
     let meta = &artifact.inner.meta;
+    let as_what = renamed
+        .map(|(m, n)| format!(" (renamed to `{m}::{n}`)"))
+        .unwrap_or_default();
     let mismatch = || {
         Error::link(
             &import.module,
             &import.name,
             format!(
-                "incompatible import type for `{}::{}`: expected {}, found {}",
+                "incompatible import type for `{}::{}`{as_what}: expected {}, found {}",
                 import.module,
                 import.name,
                 describe_import(&import.kind, &meta.types),
@@ -232,7 +250,7 @@ fn check_import<T>(
             &import.module,
             &import.name,
             format!(
-                "import `{}::{}` is defined in another store",
+                "import `{}::{}`{as_what} is defined in another store",
                 import.module, import.name
             ),
         ));
@@ -273,10 +291,24 @@ impl Instance {
     /// A link error naming the import if one is missing or has the wrong type (before any
     /// code runs); an instantiation error for unsupported features or exhausted resources;
     /// a trap if a segment is out of bounds or the start function traps.
+    ///
+    /// A reactor's `_initialize` is *not* run: call [`Instance::initialize_reactor`] before
+    /// any other export (until then, calling them is a usage error).
     pub fn new<T: 'static>(
         store: &mut Store<T>,
         artifact: &Artifact,
         imports: &[Extern],
+    ) -> Result<Instance, Error> {
+        Instance::new_resolved(store, artifact, imports, &[])
+    }
+
+    /// [`Instance::new`] with, for each import, the name the linker looked it up as when it
+    /// was renamed (for error messages); `renamed` may be empty.
+    pub(crate) fn new_resolved<T: 'static>(
+        store: &mut Store<T>,
+        artifact: &Artifact,
+        imports: &[Extern],
+        renamed: &[Option<(String, String)>],
     ) -> Result<Instance, Error> {
         let meta = &artifact.inner.meta;
         if imports.len() != meta.imports.len() {
@@ -286,8 +318,9 @@ impl Instance {
                 imports.len()
             )));
         }
-        for (imp, ext) in meta.imports.iter().zip(imports) {
-            check_import(store, artifact, imp, ext)?;
+        for (i, (imp, ext)) in meta.imports.iter().zip(imports).enumerate() {
+            let name = renamed.get(i).and_then(Option::as_ref);
+            check_import(store, artifact, imp, ext, name)?;
         }
         for (i, imp) in meta.imports.iter().enumerate() {
             if let (ImportKind::Func(t), Extern::Func(f)) = (&imp.kind, &imports[i])
@@ -316,7 +349,50 @@ impl Instance {
             }
             .call(store, &[], &mut [])?;
         }
+        // A reactor: its other exports wait for `_initialize`.
+        if let Some(Extern::Func(f)) = instance.get_export(store, INITIALIZE_EXPORT) {
+            store.opaque.instances[index].init = InitState::Pending(f.index);
+            store.opaque.pending_reactors += 1;
+        }
         Ok(instance)
+    }
+
+    /// Whether this is a reactor (it exports `_initialize`) whose `_initialize` has not
+    /// completed yet.
+    ///
+    /// # Panics
+    ///
+    /// If the instance belongs to another store.
+    pub fn needs_initialize<T>(&self, store: &Store<T>) -> bool {
+        matches!(self.rec(store).init, InitState::Pending(_))
+    }
+
+    /// Runs a reactor's `_initialize` export once (the WASI reactor lifecycle, Go's
+    /// `go:wasmexport` model: initialise once, then call exports many times on the live
+    /// instance). [`crate::Linker::instantiate`] calls this itself; [`Instance::new`] and
+    /// [`crate::Linker::instantiate_uninitialized`] leave it to the host. Until it has
+    /// succeeded, calling any other export of the instance from the host is a usage error.
+    ///
+    /// # Errors
+    ///
+    /// A usage error if the instance is not a reactor or was already initialised; whatever
+    /// `_initialize` fails with (the instance then stays uninitialised).
+    pub fn initialize_reactor<T: 'static>(&self, store: &mut Store<T>) -> Result<(), Error> {
+        store.opaque.check(self.store_id, "instance")?;
+        let InitState::Pending(f) = store.opaque.instances[self.index].init else {
+            return Err(Error::usage(
+                if self.get_export(store, INITIALIZE_EXPORT).is_some() {
+                    "the reactor is already initialised: `_initialize` runs only once"
+                } else {
+                    "the instance is not a reactor: it exports no `_initialize` function"
+                },
+            ));
+        };
+        Func {
+            store_id: self.store_id,
+            index: f,
+        }
+        .call(store, &[], &mut [])
     }
 
     fn rec<'s, T>(&self, store: &'s Store<T>) -> &'s InstanceData {
@@ -451,6 +527,7 @@ fn allocate<T>(store: &mut Store<T>, artifact: &Artifact) -> Result<usize, Error
         globals: Vec::with_capacity(meta.globals.len()),
         elems: Vec::new(),
         dropped_datas: vec![false; meta.datas.len()],
+        init: InitState::Ready,
     });
     Ok(index)
 }
@@ -576,7 +653,7 @@ fn initialize<T>(store: &mut Store<T>, index: usize, imports: &[Extern]) -> Resu
         let id = store.opaque.push_func(FuncData {
             func_ref: p,
             ty: meta.types[ty_index].clone(),
-            kind: FuncKind::Wasm,
+            kind: FuncKind::Wasm(index),
         });
         store.opaque.instances[index].funcs[f as usize] = Some(id);
     }
@@ -640,7 +717,9 @@ fn initialize<T>(store: &mut Store<T>, index: usize, imports: &[Extern]) -> Resu
     }
     for (i, seg) in meta.datas.iter().enumerate() {
         if let SegmentMode::Active { index: mem, offset } = &seg.mode {
-            let off = raw_u32(eval_const(store, index, &offsets, offset)?) as usize;
+            // A 64-bit memory's offset is an `i64`; a 32-bit one's is zero-extended.
+            let raw = raw_u64(eval_const(store, index, &offsets, offset)?);
+            let off = usize::try_from(raw).unwrap_or(usize::MAX);
             let mid = store.opaque.instances[index].memories[*mem as usize];
             let start = seg.data_off as usize;
             let bytes = &a.data[start..start + seg.data_len as usize];

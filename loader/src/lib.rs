@@ -3,35 +3,51 @@
 //! An artifact is a relocatable object written by `wasmc-compiler`. Loading checks its
 //! header, metadata and code (nothing is ever patched: the code has no relocations) and maps
 //! the code read+execute. A [`Store`] then owns instances, their memories, tables and globals,
-//! and host data `T`; a [`Linker`] resolves imports by `(module, name)`.
+//! and host data `T` (the context every host function receives through its [`Caller`]); a
+//! [`Linker`] resolves imports by `(module, name)`, after renaming.
 //!
 //! ```
-//! use wasmc_loader::{Artifact, Linker, Store, Val};
+//! use std::time::Duration;
+//! use wasmc_loader::{Artifact, Caller, Linker, Store, Val};
 //!
 //! let wasm = wat::parse_str(r#"
-//!     (module (func (export "add") (param i32 i32) (result i32)
-//!         local.get 0 local.get 1 i32.add))
+//!     (module
+//!       (import "env" "offset" (func $offset (result i32)))
+//!       (func (export "add") (param i32 i32) (result i32)
+//!         local.get 0 local.get 1 i32.add call $offset i32.add))
 //! "#).unwrap();
 //! let bytes = wasmc_compiler::compile(&wasm).unwrap();
 //! // SAFETY: the bytes come straight from the wasmc compiler.
 //! let artifact = unsafe { Artifact::from_bytes(&bytes) }.unwrap();
-//! let mut store = Store::new(());
-//! let instance = Linker::new().instantiate(&mut store, &artifact).unwrap();
+//!
+//! // The store's data is the context of every host function.
+//! let mut store = Store::new(100);
+//! let mut linker = Linker::new();
+//! linker.func_wrap("host", "offset", |caller: Caller<'_, i32>| Ok(*caller.data())).unwrap();
+//! linker.rename_module("env", "host"); // resolved at instantiation, no recompilation
+//! let instance = linker.instantiate(&mut store, &artifact).unwrap();
+//!
 //! let add = instance.get_typed_func::<(i32, i32), i32>(&store, "add").unwrap();
-//! assert_eq!(add.call(&mut store, (1, 2)).unwrap(), 3);
+//! store.set_deadline(Duration::from_secs(5)).unwrap(); // stops runaway guests
+//! assert_eq!(add.call(&mut store, (1, 2)).unwrap(), 103);
 //! let mut results = [Val::I32(0)];
 //! let f = instance.get_func(&store, "add").unwrap();
 //! f.call(&mut store, &[Val::I32(40), Val::I32(2)], &mut results).unwrap();
-//! assert_eq!(results[0], Val::I32(42));
+//! assert_eq!(results[0], Val::I32(142));
 //! ```
 //!
 //! Traps come back as an [`Error`] whose [`Error::trap_code`] says why; the process and the
-//! store go on. The mechanisms are described in `docs/ARCHITECTURE.md` (§3 traps, §4 memory,
-//! §7 instantiation, §8 this API).
+//! store go on. Deadlines ([`Store::set_deadline`]) and interrupts
+//! ([`Store::interrupt_handle`]) stop Wasm with an error for which [`Error::is_interrupt`]
+//! holds. Host errors come back unchanged ([`Error::downcast_ref`]); host panics resume once
+//! the Wasm frames are gone. `docs/EMBEDDING.md` is the guide to all of this (context,
+//! renaming, cancellation, lifecycles, trust); the mechanisms are in `docs/ARCHITECTURE.md`
+//! (§3 traps, §4 memory, §7 instantiation, §8 this API).
 //!
 //! All of the workspace's `unsafe` code lives in this crate, in `mmap.rs`, `vmctx.rs`,
-//! `func.rs` (the entry call and host shims), `libcalls.rs`, `traphandlers/` and the artifact
-//! loader; every other module uses their safe wrappers.
+//! `func.rs` (the entry call and host shims), `libcalls.rs`, `traphandlers/`, `interrupt.rs`
+//! (atomic writes to the store context), `from_static.rs` and the artifact loader; every
+//! other module uses their safe wrappers.
 #![allow(
     unsafe_code,
     reason = "the loader maps code, calls into it and handles its faults"
@@ -44,27 +60,34 @@
 
 mod artifact;
 mod error;
+mod from_static;
 mod func;
 mod global;
+mod import_map;
 mod instance;
+mod interrupt;
 mod libcalls;
 mod linker;
 mod memory;
 mod mmap;
 mod store;
 mod table;
+mod trace;
 mod traphandlers;
 mod type_registry;
 mod val;
 mod vmctx;
+pub mod wasi;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use artifact::Artifact;
+pub use artifact::{Artifact, ArtifactInfo};
 pub use error::{Error, ErrorKind, LoadError, Trap};
 pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use global::Global;
-pub use instance::{Extern, Instance};
+pub use import_map::{ImportMap, ImportMapError};
+pub use instance::{Extern, INITIALIZE_EXPORT, Instance};
+pub use interrupt::InterruptHandle;
 pub use linker::{IntoFunc, Linker};
 pub use memory::{MAX_PAGES, Memory};
 pub use store::{DEFAULT_MAX_WASM_STACK, Store};

@@ -1,52 +1,71 @@
-//! [`Linker`]: resolves a module's imports by `(module, name)`.
+//! [`Linker`]: resolves a module's imports by `(module, name)`, with renaming.
 //!
 //! Definitions are host functions (store-independent closures, materialised as a [`Func`] in
 //! the store at each instantiation that imports them) or externs of a store (another
 //! instance's exports, host-created memories, tables and globals). A later definition of the
 //! same `(module, name)` replaces the earlier one, so a script can re-register a name.
-//! Instantiation resolves every import, then [`Instance::new`] type-checks them all before any
-//! code runs; a missing import is a link error naming the module, the field and the type
-//! the module expects.
+//!
+//! Renaming happens at instantiation, without recompiling: an import `(m, n)` is looked up
+//! as `(m', n)` where `m'` is `m` after the module renames ([`Linker::rename_module`]), then
+//! `(m', n)` is replaced by its single rename if it has one ([`Linker::rename`]). This is
+//! wazero's order (`WithImportModule`, then `WithImport`): a single rename's key is matched
+//! against the module name *after* module renames. Renames are applied once, never chained.
+//! Instantiation resolves every import, then [`Instance::new`] type-checks them all before
+//! any code runs; a link error names the import as the module declares it and, when it was
+//! renamed, the name it was looked up as.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use wasmc_abi::FuncType;
 use wasmc_abi::metadata::ImportKind;
+use wasmc_abi::{FuncType, TrapCode};
 
 use crate::artifact::Artifact;
-use crate::error::Error;
+use crate::error::{Error, Trap};
 use crate::func::{Caller, Func, HostFn, WasmResults, WasmTy, raw_to_val, val_to_raw};
-use crate::instance::{Extern, Instance};
+use crate::import_map::ImportMap;
+use crate::instance::{Extern, Instance, describe_import};
 use crate::store::Store;
 use crate::val::Val;
 
 enum Definition<T> {
     Extern(Extern),
-    HostFunc { ty: FuncType, func: Arc<HostFn<T>> },
+    HostFunc {
+        ty: FuncType,
+        func: Arc<HostFn<T>>,
+        /// `module::name` as defined (for tracing spans).
+        name: Arc<str>,
+    },
 }
 
 impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
             Definition::Extern(e) => Definition::Extern(*e),
-            Definition::HostFunc { ty, func } => Definition::HostFunc {
+            Definition::HostFunc { ty, func, name } => Definition::HostFunc {
                 ty: ty.clone(),
                 func: func.clone(),
+                name: name.clone(),
             },
         }
     }
 }
 
-/// Resolves imports by `(module, name)`.
+/// Resolves imports by `(module, name)`, after renaming (see the module documentation).
 pub struct Linker<T> {
     defs: HashMap<(String, String), Definition<T>>,
+    /// `old module -> new module`.
+    module_renames: HashMap<String, String>,
+    /// `(module after module renames, name) -> (module, name)`.
+    renames: HashMap<(String, String), (String, String)>,
 }
 
 impl<T> Default for Linker<T> {
     fn default() -> Self {
         Linker {
             defs: HashMap::new(),
+            module_renames: HashMap::new(),
+            renames: HashMap::new(),
         }
     }
 }
@@ -55,8 +74,17 @@ impl<T> std::fmt::Debug for Linker<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut names: Vec<_> = self.defs.keys().collect();
         names.sort();
-        f.debug_struct("Linker").field("defined", &names).finish()
+        f.debug_struct("Linker")
+            .field("defined", &names)
+            .field("module_renames", &self.module_renames)
+            .field("renames", &self.renames)
+            .finish()
     }
+}
+
+/// `module::name`, as link errors spell an import.
+fn qualified(module: &str, name: &str) -> String {
+    format!("`{module}::{name}`")
 }
 
 impl<T: 'static> Linker<T> {
@@ -65,10 +93,80 @@ impl<T: 'static> Linker<T> {
         Linker::default()
     }
 
+    fn insert_host(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        func: Arc<HostFn<T>>,
+    ) -> &mut Self {
+        let qualified: Arc<str> = format!("{module}::{name}").into();
+        self.insert(
+            module,
+            name,
+            Definition::HostFunc {
+                ty,
+                func,
+                name: qualified,
+            },
+        )
+    }
+
     fn insert(&mut self, module: &str, name: &str, def: Definition<T>) -> &mut Self {
         self.defs
             .insert((module.to_string(), name.to_string()), def);
         self
+    }
+
+    /// Makes every import of module `old` resolve in module `new` (`wasi_unstable` ->
+    /// `wasi_snapshot_preview1`). Applied before single renames; a second rename of the same
+    /// `old` replaces the first.
+    pub fn rename_module(&mut self, old: &str, new: &str) -> &mut Self {
+        self.module_renames.insert(old.to_string(), new.to_string());
+        self
+    }
+
+    /// Makes the import `old_module::old_name` resolve as `new_module::new_name`. Applied
+    /// after module renames, so `old_module` is matched against the import's module name as
+    /// already renamed by [`Linker::rename_module`]. A second rename of the same import
+    /// replaces the first.
+    pub fn rename(
+        &mut self,
+        old_module: &str,
+        old_name: &str,
+        new_module: &str,
+        new_name: &str,
+    ) -> &mut Self {
+        self.renames.insert(
+            (old_module.to_string(), old_name.to_string()),
+            (new_module.to_string(), new_name.to_string()),
+        );
+        self
+    }
+
+    /// Adds the renames of an [`ImportMap`] (module renames with [`Linker::rename_module`],
+    /// single ones with [`Linker::rename`]; the linker applies them in its usual order).
+    pub fn apply_import_map(&mut self, map: &ImportMap) -> &mut Self {
+        for (old, new) in &map.modules {
+            self.rename_module(old, new);
+        }
+        for ((om, on), (nm, nn)) in &map.imports {
+            self.rename(om, on, nm, nn);
+        }
+        self
+    }
+
+    /// The `(module, name)` an import declared as `(module, name)` is looked up as, after
+    /// module renames and then single renames.
+    pub fn resolve_name<'a>(&'a self, module: &'a str, name: &'a str) -> (&'a str, &'a str) {
+        let module = self
+            .module_renames
+            .get(module)
+            .map_or(module, String::as_str);
+        match self.renames.get(&(module.to_string(), name.to_string())) {
+            Some((m, n)) => (m, n),
+            None => (module, name),
+        }
     }
 
     /// Defines a host function of type `ty`. The closure reads its arguments from the slice
@@ -84,14 +182,7 @@ impl<T: 'static> Linker<T> {
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Result<&mut Self, Error> {
-        Ok(self.insert(
-            module,
-            name,
-            Definition::HostFunc {
-                ty,
-                func: Arc::new(func),
-            },
-        ))
+        Ok(self.insert_host(module, name, ty, Arc::new(func)))
     }
 
     /// Defines a host function from a typed closure
@@ -108,7 +199,7 @@ impl<T: 'static> Linker<T> {
         func: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self, Error> {
         let (ty, func) = func.into_func();
-        Ok(self.insert(module, name, Definition::HostFunc { ty, func }))
+        Ok(self.insert_host(module, name, ty, func))
     }
 
     /// Defines an extern of a store (a host-created memory, table or global, or any export).
@@ -143,79 +234,152 @@ impl<T: 'static> Linker<T> {
         Ok(self)
     }
 
-    /// The definition of `(module, name)`, as an extern of `store` (a host function is
-    /// created in the store).
+    /// Defines every function import of `artifact` that this linker cannot resolve (after
+    /// renaming) as a host function that traps when called, with a message naming the
+    /// import. Modules whose unused imports have no host counterpart then instantiate.
+    /// Memory, table and global imports are left alone: they stay link errors.
+    ///
+    /// The definitions are added under the resolved names, so later renames do not move
+    /// them; call this after all renames and definitions.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` leaves room for definition-time checks.
+    pub fn define_unknown_imports_as_traps(
+        &mut self,
+        artifact: &Artifact,
+    ) -> Result<&mut Self, Error> {
+        let meta = artifact.metadata();
+        let mut missing = Vec::new();
+        for imp in &meta.imports {
+            let ImportKind::Func(t) = imp.kind else {
+                continue;
+            };
+            let (m, n) = self.resolve_name(&imp.module, &imp.name);
+            if self.defs.contains_key(&(m.to_string(), n.to_string())) {
+                continue;
+            }
+            let Some(ty) = meta.types.get(t as usize) else {
+                continue;
+            };
+            missing.push((m.to_string(), n.to_string(), imp.clone(), ty.clone()));
+        }
+        for (m, n, imp, ty) in missing {
+            let message = format!(
+                "call to unknown import {} (defined to trap by define_unknown_imports_as_traps)",
+                qualified(&imp.module, &imp.name)
+            );
+            let func: Arc<HostFn<T>> =
+                Arc::new(move |_: Caller<'_, T>, _: &[Val], _: &mut [Val]| {
+                    Err(Error::from(Trap::with_message(
+                        TrapCode::HostTrap,
+                        message.clone(),
+                    )))
+                });
+            self.insert_host(&m, &n, ty, func);
+        }
+        Ok(self)
+    }
+
+    /// The definition of `(module, name)` (not renamed: the name it is defined under), as an
+    /// extern of `store` (a host function is created in the store).
     pub fn get(&self, store: &mut Store<T>, module: &str, name: &str) -> Option<Extern> {
         match self.defs.get(&(module.to_string(), name.to_string()))? {
             Definition::Extern(e) => Some(*e),
-            Definition::HostFunc { ty, func } => {
-                Some(Extern::Func(Func::new_arc(store, ty.clone(), func.clone())))
-            }
+            Definition::HostFunc { ty, func, name } => Some(Extern::Func(Func::new_arc(
+                store,
+                ty.clone(),
+                func.clone(),
+                Some(name.clone()),
+            ))),
         }
     }
 
-    /// Instantiates `artifact`, resolving its imports from this linker.
+    /// Instantiates `artifact`, resolving its imports from this linker (after renaming).
+    /// If the module is a reactor (it exports a function `_initialize`), `_initialize` runs
+    /// once before this returns (see [`Instance::initialize_reactor`]); a command's `_start`
+    /// is left for the caller to run.
     ///
     /// # Errors
     ///
     /// A link error naming the first import that is missing or has the wrong type (no code
-    /// runs); otherwise as [`Instance::new`].
+    /// runs); otherwise as [`Instance::new`] and [`Instance::initialize_reactor`].
     pub fn instantiate(
+        &self,
+        store: &mut Store<T>,
+        artifact: &Artifact,
+    ) -> Result<Instance, Error> {
+        let instance = self.instantiate_uninitialized(store, artifact)?;
+        if instance.needs_initialize(store) {
+            instance.initialize_reactor(store)?;
+        }
+        Ok(instance)
+    }
+
+    /// Like [`Linker::instantiate`], but leaves a reactor's `_initialize` to the caller
+    /// (for hosts that must prepare something first). Until
+    /// [`Instance::initialize_reactor`] has run, calling the instance's other exports is a
+    /// usage error.
+    ///
+    /// # Errors
+    ///
+    /// As [`Linker::instantiate`].
+    pub fn instantiate_uninitialized(
         &self,
         store: &mut Store<T>,
         artifact: &Artifact,
     ) -> Result<Instance, Error> {
         let meta = artifact.metadata();
         // Check that every import is defined before creating anything in the store.
+        let mut resolved = Vec::with_capacity(meta.imports.len());
         for imp in &meta.imports {
-            if !self
-                .defs
-                .contains_key(&(imp.module.clone(), imp.name.clone()))
-            {
-                let expected = match &imp.kind {
-                    ImportKind::Func(t) => format!(
-                        "function {}",
-                        meta.types
-                            .get(*t as usize)
-                            .map_or_else(|| "?".to_string(), ToString::to_string)
-                    ),
-                    ImportKind::Table(t) => format!("table of {}", t.element),
-                    ImportKind::Memory(_) => "memory".to_string(),
-                    ImportKind::Global(g) => format!("global {}", g.ty),
+            let (m, n) = self.resolve_name(&imp.module, &imp.name);
+            let renamed = (m, n) != (imp.module.as_str(), imp.name.as_str());
+            let Some(def) = self.defs.get(&(m.to_string(), n.to_string())) else {
+                let expected = describe_import(&imp.kind, &meta.types);
+                let as_what = if renamed {
+                    format!(" (renamed to {})", qualified(m, n))
+                } else {
+                    String::new()
                 };
                 return Err(Error::link(
                     &imp.module,
                     &imp.name,
                     format!(
-                        "unknown import: `{}::{}` has not been defined (expected {expected})",
-                        imp.module, imp.name
+                        "unknown import: {}{as_what} has not been defined (expected {expected})",
+                        qualified(&imp.module, &imp.name)
                     ),
                 ));
-            }
+            };
+            resolved.push((def.clone(), renamed.then(|| (m.to_string(), n.to_string()))));
         }
-        let mut externs = Vec::with_capacity(meta.imports.len());
-        for imp in &meta.imports {
-            let def = self.defs[&(imp.module.clone(), imp.name.clone())].clone();
+        let mut externs = Vec::with_capacity(resolved.len());
+        let mut names = Vec::with_capacity(resolved.len());
+        for (imp, (def, renamed)) in meta.imports.iter().zip(resolved) {
             externs.push(match def {
                 Definition::Extern(e) => e,
-                Definition::HostFunc { ty, func } => {
+                Definition::HostFunc { ty, func, name } => {
                     if !matches!(imp.kind, ImportKind::Func(_)) {
+                        let as_what = renamed
+                            .as_ref()
+                            .map(|(m, n)| format!(" (renamed to {})", qualified(m, n)))
+                            .unwrap_or_default();
                         return Err(Error::link(
                             &imp.module,
                             &imp.name,
                             format!(
-                                "incompatible import type for `{}::{}`: expected {}, found function {ty}",
-                                imp.module,
-                                imp.name,
-                                imp.kind.kind()
+                                "incompatible import type for {}{as_what}: expected {}, found function {ty}",
+                                qualified(&imp.module, &imp.name),
+                                describe_import(&imp.kind, &meta.types),
                             ),
                         ));
                     }
-                    Extern::Func(Func::new_arc(store, ty, func))
+                    Extern::Func(Func::new_arc(store, ty, func, Some(name)))
                 }
             });
+            names.push(renamed);
         }
-        Instance::new(store, artifact, &externs)
+        Instance::new_resolved(store, artifact, &externs, &names)
     }
 }
 

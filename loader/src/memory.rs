@@ -3,6 +3,11 @@
 //! A 32-bit memory reserves `MEMORY_RESERVATION + MEMORY_GUARD` bytes of address space
 //! (4 GiB + 32 MiB); `[0, size)` is read-write and `memory.grow` only changes protection, so
 //! the base never moves (compiled code relies on that; `docs/ARCHITECTURE.md` §4).
+//!
+//! A 64-bit memory (memory64) gets the same reservation and never moves either: compiled
+//! code bounds-checks every access to it explicitly against `current_length`, and its size
+//! is capped at [`MAX_PAGES`] (4 GiB), so `memory.grow` past the cap fails (returns -1) as
+//! the spec allows, and a minimum above the cap is refused at instantiation.
 
 use wasmc_abi::metadata::{MemoryType, WASM_PAGE_SIZE};
 
@@ -12,7 +17,8 @@ use crate::mmap::MemoryMap;
 use crate::store::{MemoryData, Store};
 use crate::vmctx::{OwnedVm, VMMemoryDefinition, VmPtr};
 
-/// The most pages a 32-bit memory can have (4 GiB).
+/// The most pages a memory can have (4 GiB): all of a 32-bit memory's index space, and the
+/// cap of a 64-bit memory.
 pub const MAX_PAGES: u64 = 65536;
 
 /// A linear memory in a store.
@@ -28,11 +34,6 @@ pub(crate) fn new_memory_data(
     ty: MemoryType,
     def: Option<(VmPtr<VMMemoryDefinition>, usize)>,
 ) -> Result<MemoryData, Error> {
-    if ty.idx64 {
-        return Err(Error::instantiate(
-            "unsupported: 64-bit memories (memory64)",
-        ));
-    }
     if ty.shared {
         return Err(Error::instantiate("unsupported: shared memories (threads)"));
     }
@@ -42,6 +43,13 @@ pub(crate) fn new_memory_data(
         ));
     }
     let max_pages = ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES);
+    if ty.idx64 && ty.min > MAX_PAGES {
+        return Err(Error::instantiate(format!(
+            "unsupported: a 64-bit memory of {} pages (wasmc caps memories at {MAX_PAGES} \
+             pages, 4 GiB)",
+            ty.min
+        )));
+    }
     if ty.min > max_pages {
         return Err(Error::instantiate(format!(
             "memory minimum of {} pages exceeds its maximum of {max_pages} pages",

@@ -17,7 +17,8 @@ use wasmc_abi::metadata::{GlobalType, MemoryType, TableType};
 use crate::artifact::{Artifact, ArtifactInner};
 use crate::error::Error;
 use crate::func::{Func, HostFuncState};
-use crate::instance::InstanceData;
+use crate::instance::{InitState, InstanceData};
+use crate::interrupt::{InterruptHandle, InterruptShared};
 use crate::mmap::MemoryMap;
 use crate::vmctx::{
     OwnedHostFunc, OwnedVm, VMFuncRef, VMGlobalDefinition, VMMemoryDefinition, VMStoreContext,
@@ -38,6 +39,9 @@ pub struct Store<T> {
 
 /// The part of a store that does not depend on `T` (reachable from builtins).
 pub(crate) struct StoreOpaque {
+    /// Declared first so it is dropped first: it stops other threads from writing to `ctx`
+    /// before `ctx` is freed.
+    pub(crate) interrupt: InterruptRegistration,
     pub(crate) id: u64,
     /// Read and written by compiled code; boxed so its address is stable.
     pub(crate) ctx: OwnedVm<VMStoreContext>,
@@ -56,6 +60,18 @@ pub(crate) struct StoreOpaque {
     pub(crate) max_wasm_stack: usize,
     /// How many calls into Wasm of this store are active on the stack.
     pub(crate) entry_depth: u32,
+    /// How many instances are reactors waiting for `_initialize` (checked on every call only
+    /// when nonzero).
+    pub(crate) pending_reactors: usize,
+}
+
+/// The store's interrupt state; detaches it from the store context when dropped.
+pub(crate) struct InterruptRegistration(pub(crate) Arc<InterruptShared>);
+
+impl Drop for InterruptRegistration {
+    fn drop(&mut self) {
+        self.0.detach();
+    }
 }
 
 /// One artifact's code, as the signal handler needs it: plain integers, including the
@@ -77,8 +93,8 @@ pub(crate) struct FuncData {
 }
 
 pub(crate) enum FuncKind {
-    /// Defined by an instance.
-    Wasm,
+    /// Defined by the instance with this store index.
+    Wasm(usize),
     /// A host function: index into `host_funcs` (and `Store::host_states`).
     Host(usize),
 }
@@ -114,21 +130,24 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 impl<T> Store<T> {
     /// Creates a store holding `data`.
     pub fn new(data: T) -> Store<T> {
+        let ctx = OwnedVm::new(VMStoreContext {
+            stack_limit: 0,
+            fuel_consumed: 0,
+            epoch_deadline: u64::MAX,
+            last_entry_fp: 0,
+            last_entry_sp: 0,
+            last_entry_handler: 0,
+            last_exit_fp: 0,
+            last_exit_pc: 0,
+            store: std::ptr::null_mut(),
+            opaque: std::ptr::null_mut(),
+        });
+        let interrupt = InterruptRegistration(InterruptShared::new(ctx.vm_ptr().as_ptr()));
         Store {
             opaque: StoreOpaque {
+                interrupt,
                 id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
-                ctx: OwnedVm::new(VMStoreContext {
-                    stack_limit: 0,
-                    fuel_consumed: 0,
-                    epoch_deadline: u64::MAX,
-                    last_entry_fp: 0,
-                    last_entry_sp: 0,
-                    last_entry_handler: 0,
-                    last_exit_fp: 0,
-                    last_exit_pc: 0,
-                    store: std::ptr::null_mut(),
-                    opaque: std::ptr::null_mut(),
-                }),
+                ctx,
                 instances: Vec::new(),
                 funcs: Vec::new(),
                 memories: Vec::new(),
@@ -140,6 +159,7 @@ impl<T> Store<T> {
                 code: Vec::new(),
                 max_wasm_stack: DEFAULT_MAX_WASM_STACK,
                 entry_depth: 0,
+                pending_reactors: 0,
             },
             data,
             host_states: Vec::new(),
@@ -172,13 +192,54 @@ impl<T> Store<T> {
 
     /// Sets the epoch deadline: code compiled with epoch interruption traps with
     /// `Interrupt` once [`crate::increment_epoch`] has been called `delta` more times.
+    /// (The low-level mechanism under [`Store::set_deadline`]; most hosts want that.)
     pub fn set_epoch_deadline(&mut self, delta: u64) -> &mut Self {
         let deadline = crate::current_epoch().saturating_add(delta);
-        let p = self.opaque.ctx.vm_ptr();
-        let mut c = p.read();
-        c.epoch_deadline = deadline;
-        p.write(c);
+        self.opaque.interrupt.0.set_epoch_deadline(deadline);
         self
+    }
+
+    /// Arms a wall-clock deadline `after` from now: Wasm still running in this store then
+    /// (in this call or a later one, even in a loop without calls) traps with
+    /// [`wasmc_abi::TrapCode::Interrupt`] within about a millisecond, and the caller gets an
+    /// error with [`Error::is_interrupt`]. A deadline fires once; arming another replaces
+    /// it; [`Store::clear_deadline`] disarms it. If it fires while no Wasm runs, the next
+    /// call traps at its first check. The store stays usable after the trap.
+    ///
+    /// # Errors
+    ///
+    /// A usage error if an instance of this store runs code compiled without epoch checks
+    /// (`CompileOptions::epoch_interruption(false)`), which no deadline can stop. Such an
+    /// artifact instantiated *after* this call is not checked: its code simply runs to
+    /// completion.
+    pub fn set_deadline(&mut self, after: std::time::Duration) -> Result<&mut Self, Error> {
+        if let Some(a) = self.opaque.artifacts.iter().find(|a| !a.is_interruptible()) {
+            return Err(Error::usage(format!(
+                "cannot set a deadline: module {} was compiled without epoch checks                  (epoch_interruption(false)), so nothing could stop it",
+                a.metadata()
+                    .name
+                    .as_deref()
+                    .map_or_else(|| "(unnamed)".to_string(), |n| format!("`{n}`"))
+            )));
+        }
+        self.opaque.interrupt.0.set_deadline(after);
+        Ok(self)
+    }
+
+    /// Disarms the deadline set by [`Store::set_deadline`], and withdraws an interrupt it
+    /// (or an [`InterruptHandle`]) requested that has not stopped a call yet.
+    pub fn clear_deadline(&mut self) -> &mut Self {
+        self.opaque.interrupt.0.clear_deadline();
+        self.opaque.interrupt.0.clear_pending();
+        self
+    }
+
+    /// A handle that stops Wasm running in this store from any thread
+    /// ([`InterruptHandle::interrupt`]).
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle {
+            shared: self.opaque.interrupt.0.clone(),
+        }
     }
 }
 
@@ -229,6 +290,31 @@ impl StoreOpaque {
             traps_len: a.traps.len(),
         });
         self.artifacts.push(artifact.clone());
+    }
+
+    /// Checks, before the host calls store function `func`, that it does not belong to a
+    /// reactor still waiting for `_initialize`. Returns the instance that this call
+    /// initialises when `func` is that `_initialize`. Called only while
+    /// `pending_reactors > 0`.
+    pub(crate) fn check_initialized(&self, func: usize) -> Result<Option<usize>, Error> {
+        let FuncKind::Wasm(inst) = self.funcs[func].kind else {
+            return Ok(None);
+        };
+        match self.instances[inst].init {
+            InitState::Ready => Ok(None),
+            InitState::Pending(init) if init == func => Ok(Some(inst)),
+            InitState::Pending(_) => Err(Error::usage(
+                "the instance is a reactor whose `_initialize` has not run yet: call                  `Instance::initialize_reactor` (or instantiate with `Linker::instantiate`)                  before calling its exports",
+            )),
+        }
+    }
+
+    /// Marks instance `inst` initialised after its `_initialize` returned.
+    pub(crate) fn mark_initialized(&mut self, inst: usize) {
+        if let InitState::Pending(_) = self.instances[inst].init {
+            self.instances[inst].init = InitState::Ready;
+            self.pending_reactors -= 1;
+        }
     }
 
     /// Adds a function; returns its index.

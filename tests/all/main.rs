@@ -7,16 +7,23 @@
 //! - `host`: host -> wasm -> host nesting, traps and host errors crossing it;
 //! - `host_objects`: memories, tables, globals shared between host and Wasm; several threads;
 //! - `artifact_file`: artifacts written to disk and loaded back with `Artifact::from_file`;
+//! - `embedding`: renaming and import maps, unknown imports as traps, interrupts and
+//!   deadlines, host errors and panics, reactors, threads, instantiate/drop leaks;
+//! - `examples`: runs the `examples/` programs and checks their output;
+//! - `wasi`: WASI preview1 with the C programs of `tests/wasi/`, the sandbox, the bench corpus;
 //! - `targets`: every target produces an object of the right format and architecture.
 //!
 //! The `wasmc` binary itself is tested in `cli/tests/cli.rs` (only that package can name it).
 
 mod artifact_file;
 mod calls;
+mod embedding;
+mod examples;
 mod host;
 mod host_objects;
 mod targets;
 mod traps;
+mod wasi;
 
 use wasmc_compiler::{CompileOptions, Compiler};
 use wasmc_loader::{Artifact, Instance, Linker, Store};

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use wasmc_compiler::{CompileOptions, Compiler, OptLevel, Target};
+use wasmc_compiler::{CompileOptions, Compiler, OptLevel, Target, WasmFeature};
 
 /// Compile a Wasm module ahead of time into a native object file (an "artifact").
 #[derive(Debug, Args)]
@@ -15,6 +15,10 @@ Examples:
   wasmc build examples/fib.wat -o fib.wasmc.o
   wasmc build app.wasm                       # writes app.wasmc.o
   wasmc build app.wasm --target aarch64-apple-darwin -O speed_and_size -o app-mac.o
+
+Wasm features (proposals), all on by default: simd, relaxed-simd, tail-call, extended-const,
+multi-memory, memory64. `--wasm-feature simd=off` switches one off (repeat the flag for
+several); a module that uses a switched-off proposal is refused with a message naming it.
 
 Targets: x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu, x86_64-apple-darwin,
 aarch64-apple-darwin (short forms like `aarch64-linux` and `x86_64-macos` work too).
@@ -34,6 +38,22 @@ pub struct BuildCommand {
     /// How hard to optimise.
     #[arg(short = 'O', long = "opt-level", value_enum, default_value_t = Opt::Speed)]
     pub opt_level: Opt,
+
+    /// Switch a Wasm proposal on or off: `NAME=on|off` (a bare `NAME` means on).
+    #[arg(long = "wasm-feature", value_name = "NAME=on|off", value_parser = parse_feature)]
+    pub wasm_features: Vec<(WasmFeature, bool)>,
+}
+
+/// Parses `NAME`, `NAME=on` or `NAME=off` (also `true/false`, `yes/no`, `1/0`).
+fn parse_feature(arg: &str) -> Result<(WasmFeature, bool), String> {
+    let (name, value) = arg.split_once('=').unwrap_or((arg, "on"));
+    let feature: WasmFeature = name.trim().parse()?;
+    let enabled = match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => true,
+        "off" | "false" | "no" | "0" => false,
+        other => return Err(format!("`{other}` is not on or off (in `{arg}`)")),
+    };
+    Ok((feature, enabled))
 }
 
 /// `-O` values.
@@ -62,6 +82,9 @@ impl BuildCommand {
     /// Compiles `input` and writes the artifact.
     pub fn execute(self) -> anyhow::Result<ExitCode> {
         let mut options = CompileOptions::new().opt_level(self.opt_level.into());
+        for (feature, enabled) in &self.wasm_features {
+            options = options.wasm_feature(*feature, *enabled);
+        }
         if let Some(triple) = &self.target {
             let target = Target::from_triple(triple).with_context(|| {
                 let known: Vec<&str> = Target::ALL.iter().map(|t| t.triple()).collect();
@@ -107,5 +130,21 @@ mod tests {
             Path::new("dir/app.wasmc.o")
         );
         assert_eq!(default_output(Path::new("fib")), Path::new("fib.wasmc.o"));
+    }
+
+    #[test]
+    fn feature_flags_parse() {
+        assert_eq!(parse_feature("simd=off"), Ok((WasmFeature::Simd, false)));
+        assert_eq!(
+            parse_feature("tail_call"),
+            Ok((WasmFeature::TailCall, true))
+        );
+        assert_eq!(
+            parse_feature("Memory64=ON"),
+            Ok((WasmFeature::Memory64, true))
+        );
+        let bad = parse_feature("gc=on").unwrap_err();
+        assert!(bad.contains("unknown Wasm feature `gc`"), "{bad}");
+        assert!(parse_feature("simd=maybe").is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! returns the process exit status, or an error for `main` to print.
 
 mod build;
+mod inspect;
 mod run;
 mod wast;
 
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 pub use build::BuildCommand;
+pub use inspect::InspectCommand;
 pub use run::RunCommand;
 pub use wast::WastCommand;
 
@@ -20,6 +22,8 @@ pub enum Command {
     Build(BuildCommand),
     /// Run a Wasm module, WAT file or artifact.
     Run(RunCommand),
+    /// Print what an artifact holds: versions, target, imports, exports, sizes, checksum.
+    Inspect(InspectCommand),
     /// Run WebAssembly spec-test scripts (.wast).
     Wast(WastCommand),
 }
@@ -30,6 +34,7 @@ impl Command {
         match self {
             Command::Build(c) => c.execute(),
             Command::Run(c) => c.execute(),
+            Command::Inspect(c) => c.execute(),
             Command::Wast(c) => c.execute(),
         }
     }

@@ -90,25 +90,38 @@ impl FuncTranslator<'_, '_> {
         self.stack.extend(results);
     }
 
+    /// A direct call of `function_index`; with `tail`, a `return_call`: the callee replaces
+    /// this frame (every Wasm function uses the `tail` convention, whose callee pops its
+    /// stack arguments, so any signature can be tail-called) and the code after it is
+    /// unreachable.
+    fn call(&mut self, function_index: u32, tail: bool) -> Result<(), CompileError> {
+        let ty = self.module.func_type(function_index);
+        let n = ty.params.len();
+        let namespace = if self.module.is_imported_func(function_index) {
+            names::IMPORT_STUB
+        } else {
+            names::DEFINED_FUNC
+        };
+        let callee = self.colocated_func(namespace, function_index);
+        let mut args = Vec::with_capacity(n + 2);
+        args.push(self.vmctx);
+        args.push(self.vmctx);
+        args.extend(self.pop_n(n)?);
+        if tail {
+            self.builder.ins().return_call(callee, &args);
+            self.reachable = false;
+        } else {
+            let call = self.builder.ins().call(callee, &args);
+            self.push_call_results(call);
+        }
+        Ok(())
+    }
+
     /// Translates calls and reference operators; `false` if `op` is not one.
     pub(super) fn translate_call(&mut self, op: &Operator<'_>) -> Result<bool, CompileError> {
         match *op {
-            Operator::Call { function_index } => {
-                let ty = self.module.func_type(function_index);
-                let n = ty.params.len();
-                let namespace = if self.module.is_imported_func(function_index) {
-                    names::IMPORT_STUB
-                } else {
-                    names::DEFINED_FUNC
-                };
-                let callee = self.colocated_func(namespace, function_index);
-                let mut args = Vec::with_capacity(n + 2);
-                args.push(self.vmctx);
-                args.push(self.vmctx);
-                args.extend(self.pop_n(n)?);
-                let call = self.builder.ins().call(callee, &args);
-                self.push_call_results(call);
-            }
+            Operator::Call { function_index } => self.call(function_index, false)?,
+            Operator::ReturnCall { function_index } => self.call(function_index, true)?,
             Operator::RefNull { .. } => {
                 let v = self.builder.ins().iconst(types::I64, 0);
                 self.stack.push(v);

@@ -121,13 +121,24 @@ impl FuncTranslator<'_, '_> {
             Operator::CallIndirect {
                 type_index,
                 table_index,
-            } => self.call_indirect(type_index, table_index)?,
+            } => self.call_indirect(type_index, table_index, false)?,
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index, true)?,
             _ => return Ok(false),
         }
         Ok(true)
     }
 
-    fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), CompileError> {
+    /// `call_indirect`, or with `tail` `return_call_indirect` (the checks are the same; the
+    /// call replaces this frame, see `call.rs`).
+    fn call_indirect(
+        &mut self,
+        type_index: u32,
+        table: u32,
+        tail: bool,
+    ) -> Result<(), CompileError> {
         let index = self.pop()?;
         let addr = self.table_elem_addr(table, index, TrapCode::UndefinedElement)?;
         let funcref = self
@@ -156,8 +167,13 @@ impl FuncTranslator<'_, '_> {
         args.push(callee_vmctx);
         args.push(self.vmctx);
         args.extend(self.pop_n(n)?);
-        let call = self.builder.ins().call_indirect(sig, code, &args);
-        self.push_call_results(call);
+        if tail {
+            self.builder.ins().return_call_indirect(sig, code, &args);
+            self.reachable = false;
+        } else {
+            let call = self.builder.ins().call_indirect(sig, code, &args);
+            self.push_call_results(call);
+        }
         Ok(())
     }
 }

@@ -1,10 +1,12 @@
 //! [`Artifact`]: a checked wasmc artifact with its code mapped read+execute.
 //!
-//! Loading parses the object (`sections.rs`), checks everything the loader will later trust,
-//! then publishes `.text`: in place (an `mprotect` of the private file mapping) when its file
-//! offset is page aligned, otherwise by copying it into fresh pages that are made read+execute
-//! after the copy. Code is never writable and executable at once.
+//! Loading parses the object (`sections.rs`), verifies the whole-artifact checksum (unless the
+//! caller explicitly skips it with an `*_unchecked` constructor), checks everything the loader
+//! will later trust, then publishes `.text`: in place (an `mprotect` of the private file
+//! mapping) when its file offset is page aligned, otherwise by copying it into fresh pages
+//! that are made read+execute after the copy. Code is never writable and executable at once.
 
+mod inspect;
 mod sections;
 
 use std::path::Path;
@@ -16,6 +18,8 @@ use crate::error::{Error, LoadError};
 use crate::mmap::{FileMap, Mmap, Prot};
 use crate::type_registry;
 
+pub use inspect::ArtifactInfo;
+use sections::Integrity;
 pub(crate) use sections::{MEMORY_GUARD, MEMORY_RESERVATION};
 
 /// A loaded artifact, ready to instantiate any number of times in any store.
@@ -74,9 +78,11 @@ impl Artifact {
     /// # Errors
     ///
     /// A [`LoadError`] (inside [`Error`]) naming what is wrong: the file cannot be read, it is
-    /// not an object or not a wasmc artifact, it was written by another format version or
-    /// layout, for another target or CPU, its metadata is corrupt, or its code has
-    /// relocations. Nothing of a refused file is ever made executable.
+    /// not an object or not a wasmc artifact, it was written by another format version, its
+    /// checksum does not match its contents ([`LoadError::Checksum`]: it was damaged after it
+    /// was written), it was written for another layout, target or CPU, its metadata is
+    /// corrupt, or its code has relocations. Nothing of a refused file is ever made
+    /// executable.
     ///
     /// # Safety
     ///
@@ -87,7 +93,35 @@ impl Artifact {
     /// modified while the artifact (or any instance of it) is alive: its pages are mapped
     /// privately but not copied.
     pub unsafe fn from_file(path: impl AsRef<Path>) -> Result<Artifact, Error> {
-        let path = path.as_ref();
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::load_file(path.as_ref(), Integrity::Verify) }
+    }
+
+    /// Like [`Artifact::from_file`], but without hashing the whole file against the checksum
+    /// recorded in its header: faster for large artifacts, at the price of not noticing a
+    /// file damaged on disk or in transit. Every other check still runs (magic, version,
+    /// layout, target, CPU features, the metadata's own hash, every offset and count), so a
+    /// damaged file may still be refused; but damage to the code, the trap table or the data
+    /// segments goes unnoticed and runs.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Artifact::from_file`], except [`LoadError::Checksum`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`Artifact::from_file`]; in addition the caller vouches that the file is
+    /// exactly as the compiler wrote it, for example because it verified it with
+    /// [`Artifact::from_file`] earlier and the file has not changed since.
+    pub unsafe fn from_file_unchecked(path: impl AsRef<Path>) -> Result<Artifact, Error> {
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::load_file(path.as_ref(), Integrity::Trust) }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Artifact::from_file`].
+    unsafe fn load_file(path: &Path, integrity: Integrity) -> Result<Artifact, Error> {
         let io = |source| LoadError::Io {
             path: path.display().to_string(),
             source,
@@ -95,7 +129,7 @@ impl Artifact {
         let file = std::fs::File::open(path).map_err(io)?;
         // SAFETY: the caller promises not to modify the file while it is mapped.
         let map = unsafe { FileMap::new(&file) }.map_err(io)?;
-        let parsed = sections::parse(map.bytes())?;
+        let parsed = sections::parse(map.bytes(), integrity)?;
         let text = parsed.text.clone();
         let aligned = text.start.is_multiple_of(crate::mmap::page_size());
         if !text.is_empty() && aligned && map.make_exec(text.clone()).is_ok() {
@@ -119,7 +153,32 @@ impl Artifact {
     /// checks could replace valid compiled code with any other code. Only load bytes produced
     /// by a trusted wasmc compiler.
     pub unsafe fn from_bytes(bytes: &[u8]) -> Result<Artifact, Error> {
-        let parsed = sections::parse(bytes)?;
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::load_bytes(bytes, Integrity::Verify) }
+    }
+
+    /// Like [`Artifact::from_bytes`], but without hashing the bytes against the checksum
+    /// recorded in the header; see [`Artifact::from_file_unchecked`] for what is still
+    /// checked and what is not.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Artifact::from_bytes`], except [`LoadError::Checksum`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`Artifact::from_bytes`]; in addition the caller vouches that the bytes are
+    /// exactly as the compiler wrote them.
+    pub unsafe fn from_bytes_unchecked(bytes: &[u8]) -> Result<Artifact, Error> {
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::load_bytes(bytes, Integrity::Trust) }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Artifact::from_bytes`].
+    unsafe fn load_bytes(bytes: &[u8], integrity: Integrity) -> Result<Artifact, Error> {
+        let parsed = sections::parse(bytes, integrity)?;
         let (addr, code) = copy_text(&bytes[parsed.text.clone()])?;
         Ok(Artifact::finish(parsed, addr, code))
     }

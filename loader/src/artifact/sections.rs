@@ -2,13 +2,17 @@
 //!
 //! Everything here is pure parsing of untrusted bytes with `object::read`: it never maps code
 //! and never panics. The order of checks is the contract of `docs/ARCHITECTURE.md` §1: the
-//! header first (magic, version, layout hash, target, CPU features, guard), then the
-//! metadata hash, then the metadata, trap table and data, then the code.
+//! object structure only as far as needed to find the sections, the header's magic and
+//! version, then the whole-artifact BLAKE3 checksum (unless the caller asked to skip it, see
+//! [`Integrity`]), then the rest of the header (layout hash, target, CPU features, guard),
+//! the metadata hash, the metadata, trap table and data, then the code.
 
 use std::ops::Range;
 
 use object::{Object, ObjectSection, ObjectSymbol};
-use wasmc_abi::metadata::{self, ArtifactHeader, Fnv64, ModuleMetadata, SegmentMode, Target};
+use wasmc_abi::metadata::{
+    self, ArtifactHeader, Fnv64, HEADER_SIZE, ModuleMetadata, SegmentMode, Target,
+};
 use wasmc_abi::{DecodeError, obj};
 
 use crate::error::LoadError;
@@ -18,10 +22,44 @@ pub(crate) const MEMORY_RESERVATION: u64 = 1 << 32;
 /// Bytes of inaccessible guard after each memory's reservation.
 pub(crate) const MEMORY_GUARD: u64 = 32 << 20;
 
+/// Whether loading verifies the whole-artifact checksum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Integrity {
+    /// Hash every covered byte and compare with the header (the default).
+    Verify,
+    /// Skip the hash: the caller vouches for the bytes (`Artifact::*_unchecked`).
+    Trust,
+}
+
+/// The whole-artifact checksum of the given parts ([`metadata::checksum_parts`]).
+pub(crate) fn checksum(
+    header: &[u8; HEADER_SIZE],
+    meta: &[u8],
+    traps: &[u8],
+    data: &[u8],
+    text: &[u8],
+) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    metadata::checksum_parts(header, meta, traps, data, text, |b| {
+        hasher.update(b);
+    });
+    *hasher.finalize().as_bytes()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 /// A checked artifact, still referring to the input bytes.
 pub(crate) struct Parsed {
     pub header: ArtifactHeader,
     pub meta: ModuleMetadata,
+    /// Size of the encoded metadata section.
+    pub meta_len: usize,
     pub traps: Vec<u8>,
     pub data: Vec<u8>,
     /// File offsets of `.text`.
@@ -133,14 +171,71 @@ pub(crate) fn check_header(header: &ArtifactHeader) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Parses and checks an artifact.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, LoadError> {
+/// File offsets of `.text`, checked to lie inside `bytes`; `0..0` when there is none.
+fn text_range(file: &object::File<'_>, bytes: &[u8]) -> Result<Range<usize>, LoadError> {
+    let Some(s) = find_section(file, obj::TEXT_SECTION) else {
+        return Ok(0..0);
+    };
+    let (off, len) = s.file_range().unwrap_or((0, 0));
+    if len != s.size() {
+        return Err(LoadError::NotAnArtifact(format!(
+            "{} has no file contents",
+            obj::TEXT_SECTION
+        )));
+    }
+    let start = usize::try_from(off).map_err(|_| bad_range("text"))?;
+    let end = usize::try_from(len)
+        .ok()
+        .and_then(|l| start.checked_add(l))
+        .filter(|e| *e <= bytes.len())
+        .ok_or_else(|| bad_range("text"))?;
+    Ok(start..end)
+}
+
+fn required<'d>(file: &object::File<'d>, name: &'static str) -> Result<&'d [u8], LoadError> {
+    section_bytes(file, name)?
+        .ok_or_else(|| LoadError::NotAnArtifact(format!("the object has no {name} section")))
+}
+
+/// Parses and checks an artifact for loading on this host.
+pub(crate) fn parse(bytes: &[u8], integrity: Integrity) -> Result<Parsed, LoadError> {
+    parse_with(bytes, integrity, true)
+}
+
+/// Parses and checks an artifact; with `host_checks` false, skips the checks that compare the
+/// header with this loader and host (layout, target, CPU features, memory configuration), for
+/// describing an artifact built elsewhere. Everything about the file's own consistency is
+/// checked either way.
+pub(crate) fn parse_with(
+    bytes: &[u8],
+    integrity: Integrity,
+    host_checks: bool,
+) -> Result<Parsed, LoadError> {
     let file = object::File::parse(bytes).map_err(|e| LoadError::NotAnObject(e.to_string()))?;
-    let hdr = section_bytes(&file, obj::HEADER_SECTION)?.ok_or_else(|| {
-        LoadError::NotAnArtifact(format!("the object has no {} section", obj::HEADER_SECTION))
-    })?;
+    let hdr = required(&file, obj::HEADER_SECTION)?;
+    // Magic and version first: a file of another format version may lay out its header and
+    // checksum differently, and deserves "rebuild it", not "corrupt".
+    let stored = ArtifactHeader::check_prefix(hdr).map_err(LoadError::Header)?;
+    let meta_bytes = required(&file, obj::META_SECTION)?;
+    let traps = required(&file, obj::TRAPS_SECTION)?;
+    let data = section_bytes(&file, obj::DATA_SECTION)?.unwrap_or(&[]);
+    let text = text_range(&file, bytes)?;
+    if integrity == Integrity::Verify {
+        let hdr: &[u8; HEADER_SIZE] = hdr
+            .try_into()
+            .map_err(|_| LoadError::Header(wasmc_abi::DecodeError::Truncated { what: "header" }))?;
+        let found = checksum(hdr, meta_bytes, traps, data, &bytes[text.clone()]);
+        if found != stored {
+            return Err(LoadError::Checksum {
+                expected: hex(&stored),
+                found: hex(&found),
+            });
+        }
+    }
     let header = ArtifactHeader::decode(hdr).map_err(LoadError::Header)?;
-    check_header(&header)?;
+    if host_checks {
+        check_header(&header)?;
+    }
     let expected_format = if header.target.is_macho() {
         object::BinaryFormat::MachO
     } else {
@@ -158,9 +253,6 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, LoadError> {
         });
     }
 
-    let meta_bytes = section_bytes(&file, obj::META_SECTION)?.ok_or_else(|| {
-        LoadError::NotAnArtifact(format!("the object has no {} section", obj::META_SECTION))
-    })?;
     let found = Fnv64::hash(meta_bytes);
     if found != header.meta_hash {
         return Err(LoadError::MetaHash {
@@ -172,40 +264,18 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, LoadError> {
         section: obj::META_SECTION,
         error,
     })?;
-    let traps = section_bytes(&file, obj::TRAPS_SECTION)?.ok_or_else(|| {
-        LoadError::NotAnArtifact(format!("the object has no {} section", obj::TRAPS_SECTION))
-    })?;
     metadata::validate_trap_table(traps).map_err(|error| LoadError::Corrupt {
         section: obj::TRAPS_SECTION,
         error,
     })?;
-    let data = section_bytes(&file, obj::DATA_SECTION)?.unwrap_or(&[]);
-
-    let text = match find_section(&file, obj::TEXT_SECTION) {
-        Some(s) => {
-            if s.relocations().next().is_some() {
-                return Err(LoadError::Relocations(format!(
-                    "{} has relocations",
-                    obj::TEXT_SECTION
-                )));
-            }
-            let (off, len) = s.file_range().unwrap_or((0, 0));
-            if len != s.size() {
-                return Err(LoadError::NotAnArtifact(format!(
-                    "{} has no file contents",
-                    obj::TEXT_SECTION
-                )));
-            }
-            let start = usize::try_from(off).map_err(|_| bad_range("text"))?;
-            let end = usize::try_from(len)
-                .ok()
-                .and_then(|l| start.checked_add(l))
-                .filter(|e| *e <= bytes.len())
-                .ok_or_else(|| bad_range("text"))?;
-            start..end
-        }
-        None => 0..0,
-    };
+    if let Some(s) = find_section(&file, obj::TEXT_SECTION)
+        && s.relocations().next().is_some()
+    {
+        return Err(LoadError::Relocations(format!(
+            "{} has relocations",
+            obj::TEXT_SECTION
+        )));
+    }
     if let Some(s) = file.symbols().find(|s| s.is_undefined()) {
         return Err(LoadError::Relocations(format!(
             "undefined symbol `{}`",
@@ -216,6 +286,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, LoadError> {
     Ok(Parsed {
         header,
         meta,
+        meta_len: meta_bytes.len(),
         traps: traps.to_vec(),
         data: data.to_vec(),
         text,

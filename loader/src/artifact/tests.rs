@@ -87,7 +87,7 @@ impl Default for Mock {
 impl Mock {
     fn build(&self) -> Vec<u8> {
         let mut o = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
-        let header = ArtifactHeader {
+        let mut header = ArtifactHeader {
             format_version: metadata::FORMAT_VERSION,
             target: self.target,
             layout_hash: wasmc_abi::vmoffsets::layout_hash(),
@@ -97,12 +97,15 @@ impl Mock {
             memory_guard: 32 << 20,
             meta_hash: self.hash_override.unwrap_or(Fnv64::hash(&self.meta)),
             compiler_version: "mock".into(),
+            checksum: [0; 32],
         };
         let traps = metadata::encode_trap_table(&[
             (0x3e, TrapCode::UnreachableCodeReached),
             (0x43, TrapCode::MemoryOutOfBounds),
             (0x4e, TrapCode::IntegerDivisionByZero),
         ]);
+        header.checksum =
+            super::sections::checksum(&header.encode(), &self.meta, &traps, b"", &CODE);
         let mut add = |name: &str, kind, data: &[u8], align| {
             let s = o.add_section(vec![], name.as_bytes().to_vec(), kind);
             o.append_section_data(s, data, align);

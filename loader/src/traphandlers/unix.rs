@@ -3,7 +3,18 @@
 //!
 //! Handlers for SIGSEGV, SIGBUS, SIGILL and SIGFPE are installed once per process with
 //! `SA_SIGINFO | SA_ONSTACK | SA_NODEFER`; the previous actions are kept and a fault that is
-//! not a trap site of the current activation's code is passed on to them.
+//! not a trap site of the current activation's code is passed on to them, so a host that
+//! handles SIGSEGV itself (a garbage collector's write barrier, a JIT, a crash reporter) keeps
+//! working for faults outside Wasm code, including faults in host functions called from Wasm.
+//! A previous default action stays the default (a real fault crashes as it would have; a
+//! signal sent with `kill` is re-raised), a previous "ignore" stays ignored for sent signals.
+//!
+//! Only handlers installed *before* the loader's first call into Wasm are chained to; a host
+//! that installs a handler for these signals later replaces ours and must chain to it itself
+//! (as it would for any other library that handles faults). Chained handlers run on our
+//! alternate stack, with our signal mask (`SA_NODEFER`, nothing blocked) rather than theirs.
+//!
+//! Tests: `loader/tests/signals.rs` (chaining, alternate stack, many threads trapping).
 
 use std::cell::RefCell;
 use std::io;
@@ -215,14 +226,26 @@ unsafe fn chain(signum: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::
     // SAFETY: PREV was fully written before the handler was installed.
     let prev = unsafe { (*PREV.0.get())[i].assume_init_ref() };
     let f = prev.sa_sigaction;
-    if f == libc::SIG_DFL || f == libc::SIG_IGN {
-        // Restore the default action and return: the faulting instruction runs again and
-        // the kernel applies the default (a crash with a core dump, as without us).
+    // A positive si_code means the kernel raised the signal for a fault of the interrupted
+    // instruction; zero or negative means someone sent it (`kill`, `raise`, `sigqueue`).
+    // SAFETY: `info` is the kernel's siginfo.
+    let sent = unsafe { (*info).si_code } <= 0;
+    if f == libc::SIG_IGN && sent {
+        // Ignored before us, so ignored now.
+    } else if f == libc::SIG_DFL || f == libc::SIG_IGN {
+        // Restore the default action. For a fault, returning runs the faulting instruction
+        // again and the kernel applies the default (a crash with a core dump, as without us;
+        // the kernel does the same for an ignored fault). A sent signal does not come back by
+        // itself: raise it again so the default action happens now.
         // SAFETY: a zeroed sigaction with SIG_DFL is valid.
         let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
         dfl.sa_sigaction = libc::SIG_DFL;
         // SAFETY: valid pointers.
         unsafe { libc::sigaction(signum, &dfl, std::ptr::null_mut()) };
+        if sent {
+            // SAFETY: raising a signal is async-signal-safe; SA_NODEFER leaves it unblocked.
+            unsafe { libc::raise(signum) };
+        }
     } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
         // SAFETY: the previous handler declared the three-argument form.
         let h: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =

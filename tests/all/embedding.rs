@@ -1,0 +1,458 @@
+//! The embedding API (issue 3): import renaming and import maps, unknown imports as traps,
+//! interrupts and deadlines, host errors and panics, reactor lifecycles, artifacts shared
+//! across threads, and instantiate/drop cycles that leak nothing.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use wasmc_abi::TrapCode;
+use wasmc_compiler::{CompileOptions, Compiler};
+use wasmc_loader::{Artifact, Caller, Error, ImportMap, Linker, Store};
+
+/// Imports from `wasi_unstable` and a monolithic `env`.
+const IMPORTS: &str = r#"(module
+  (import "wasi_unstable" "fd_write" (func $w (param i32) (result i32)))
+  (import "env" "log" (func $log (param i32) (result i32)))
+  (func (export "run") (param i32) (result i32)
+    local.get 0 call $w
+    local.get 0 call $log
+    i32.add))"#;
+
+fn add_n(n: i32) -> impl Fn(Caller<'_, ()>, i32) -> Result<i32, Error> + Send + Sync + 'static {
+    move |_: Caller<'_, ()>, x: i32| Ok(x + n)
+}
+
+#[test]
+fn module_renames_apply_before_single_renames() {
+    let artifact = crate::load(IMPORTS);
+    let mut linker = Linker::<()>::new();
+    linker
+        .func_wrap("wasi_snapshot_preview1", "fd_write", add_n(100))
+        .unwrap()
+        .func_wrap("host", "log", add_n(1000))
+        .unwrap()
+        // A single rename keyed by the module *after* module renames.
+        .func_wrap("wasi_snapshot_preview1", "other_write", add_n(10))
+        .unwrap();
+    linker
+        .rename_module("wasi_unstable", "wasi_snapshot_preview1")
+        .rename("env", "log", "host", "log");
+    assert_eq!(
+        linker.resolve_name("wasi_unstable", "fd_write"),
+        ("wasi_snapshot_preview1", "fd_write")
+    );
+    let mut store = Store::new(());
+    let i = linker.instantiate(&mut store, &artifact).unwrap();
+    let run = i.get_typed_func::<i32, i32>(&store, "run").unwrap();
+    assert_eq!(run.call(&mut store, 1).unwrap(), 101 + 1001);
+
+    // The single rename sees the renamed module, so this one applies to `wasi_unstable`.
+    linker.rename(
+        "wasi_snapshot_preview1",
+        "fd_write",
+        "wasi_snapshot_preview1",
+        "other_write",
+    );
+    let i = linker.instantiate(&mut store, &artifact).unwrap();
+    let run = i.get_typed_func::<i32, i32>(&store, "run").unwrap();
+    assert_eq!(run.call(&mut store, 1).unwrap(), 11 + 1001);
+}
+
+#[test]
+fn link_errors_name_the_declared_and_the_renamed_import() {
+    let artifact = crate::load(IMPORTS);
+    let mut linker = Linker::<()>::new();
+    linker.rename_module("wasi_unstable", "wasi_snapshot_preview1");
+    let mut store = Store::new(());
+    let e = linker.instantiate(&mut store, &artifact).unwrap_err();
+    assert!(e.is_link());
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("unknown import: `wasi_unstable::fd_write` (renamed to `wasi_snapshot_preview1::fd_write`)"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("expected function [i32] -> [i32]") || msg.contains("expected function"),
+        "{msg}"
+    );
+
+    // A type mismatch after renaming names both too.
+    linker
+        .func_wrap(
+            "wasi_snapshot_preview1",
+            "fd_write",
+            |_: Caller<'_, ()>, x: i64| Ok(x),
+        )
+        .unwrap()
+        .func_wrap("env", "log", add_n(1))
+        .unwrap();
+    let e = linker.instantiate(&mut store, &artifact).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("incompatible import type for `wasi_unstable::fd_write` (renamed to `wasi_snapshot_preview1::fd_write`)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn import_maps_rename_like_the_linker() {
+    let artifact = crate::load(IMPORTS);
+    let map = ImportMap::parse(
+        "# from a file\nmodule wasi_unstable = wasi_snapshot_preview1\nimport env.log = host.log\n",
+    )
+    .unwrap();
+    let mut linker = Linker::<()>::new();
+    linker
+        .func_wrap("wasi_snapshot_preview1", "fd_write", add_n(100))
+        .unwrap()
+        .func_wrap("host", "log", add_n(1000))
+        .unwrap()
+        .apply_import_map(&map);
+    let mut store = Store::new(());
+    let i = linker.instantiate(&mut store, &artifact).unwrap();
+    let run = i.get_typed_func::<i32, i32>(&store, "run").unwrap();
+    assert_eq!(run.call(&mut store, 0).unwrap(), 1100);
+
+    let e = ImportMap::parse("module a = b\nimport x = y.z\n").unwrap_err();
+    assert_eq!(e.line, 2);
+}
+
+#[test]
+fn unknown_imports_can_be_defined_as_traps() {
+    let artifact = crate::load(
+        r#"(module
+          (import "env" "never_called" (func $n (param i64)))
+          (import "env" "used" (func $u (result i32)))
+          (func (export "ok") (result i32) call $u)
+          (func (export "bad") i64.const 1 call $n))"#,
+    );
+    let mut linker = Linker::<()>::new();
+    linker
+        .func_wrap("env", "used", |_: Caller<'_, ()>| Ok(7))
+        .unwrap();
+    let mut store = Store::new(());
+    assert!(
+        linker
+            .instantiate(&mut store, &artifact)
+            .unwrap_err()
+            .is_link()
+    );
+    linker.define_unknown_imports_as_traps(&artifact).unwrap();
+    let i = linker.instantiate(&mut store, &artifact).unwrap();
+    let ok = i.get_typed_func::<(), i32>(&store, "ok").unwrap();
+    assert_eq!(
+        ok.call(&mut store, ()).unwrap(),
+        7,
+        "the defined import is kept"
+    );
+    let bad = i.get_typed_func::<(), ()>(&store, "bad").unwrap();
+    let e = bad.call(&mut store, ()).unwrap_err();
+    assert!(e.is_trap(), "{e:?}");
+    assert!(
+        e.to_string().contains("unknown import `env::never_called`"),
+        "{e}"
+    );
+    assert_eq!(ok.call(&mut store, ()).unwrap(), 7, "the instance goes on");
+}
+
+const SPIN: &str = r#"(module
+  (func (export "spin") (loop $l br $l))
+  (func (export "count") (param i32) (result i32)
+    (local i32)
+    (loop $l
+      local.get 1 i32.const 1 i32.add local.set 1
+      local.get 1 local.get 0 i32.lt_u br_if $l)
+    local.get 1))"#;
+
+#[test]
+fn an_interrupt_from_another_thread_stops_an_infinite_loop() {
+    let artifact = crate::load(SPIN);
+    assert!(
+        artifact.is_interruptible(),
+        "epoch checks are on by default"
+    );
+    let mut store = Store::new(());
+    let i = Linker::new().instantiate(&mut store, &artifact).unwrap();
+    let spin = i.get_typed_func::<(), ()>(&store, "spin").unwrap();
+    let handle = store.interrupt_handle();
+    let fired = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let fired2 = fired.clone();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        *fired2.lock().unwrap() = Some(Instant::now());
+        handle.interrupt();
+    });
+    let e = spin.call(&mut store, ()).unwrap_err();
+    let stopped = Instant::now();
+    t.join().unwrap();
+    assert!(e.is_interrupt(), "{e:?}");
+    assert_eq!(e.trap_code(), Some(TrapCode::Interrupt));
+    let latency = stopped - fired.lock().unwrap().expect("interrupt fired");
+    // The issue asks for 10 ms; allow scheduling noise on a loaded machine.
+    assert!(latency < Duration::from_millis(500), "took {latency:?}");
+    // The store goes on, and the interrupt was consumed.
+    let count = i.get_typed_func::<i32, i32>(&store, "count").unwrap();
+    assert_eq!(count.call(&mut store, 1000).unwrap(), 1000);
+}
+
+#[test]
+fn deadlines_stop_guests_and_can_be_rearmed_or_cleared() {
+    let artifact = crate::load(SPIN);
+    let mut store = Store::new(());
+    let i = Linker::new().instantiate(&mut store, &artifact).unwrap();
+    let spin = i.get_typed_func::<(), ()>(&store, "spin").unwrap();
+    let count = i.get_typed_func::<i32, i32>(&store, "count").unwrap();
+    for ms in [20u64, 5] {
+        store.set_deadline(Duration::from_millis(ms)).unwrap();
+        let start = Instant::now();
+        let e = spin.call(&mut store, ()).unwrap_err();
+        let took = start.elapsed();
+        assert!(e.is_interrupt(), "{e:?}");
+        assert!(took >= Duration::from_millis(ms), "stopped early: {took:?}");
+        assert!(took < Duration::from_millis(ms + 500), "took {took:?}");
+    }
+    // A deadline that does not pass does not disturb a short call, and can be cleared.
+    store.set_deadline(Duration::from_secs(60)).unwrap();
+    assert_eq!(count.call(&mut store, 10).unwrap(), 10);
+    store.set_deadline(Duration::from_millis(1)).unwrap();
+    store.clear_deadline();
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(count.call(&mut store, 10).unwrap(), 10);
+    // Re-arming replaces the earlier deadline.
+    store.set_deadline(Duration::from_millis(1)).unwrap();
+    store.set_deadline(Duration::from_secs(60)).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(count.call(&mut store, 10).unwrap(), 10);
+    store.clear_deadline();
+}
+
+#[test]
+fn code_without_epoch_checks_refuses_deadlines() {
+    let wasm = wat::parse_str(SPIN).unwrap();
+    let bytes = Compiler::new(&CompileOptions::new().epoch_interruption(false))
+        .unwrap()
+        .compile(&wasm)
+        .unwrap();
+    // SAFETY: the bytes come straight from the wasmc compiler.
+    #[allow(unsafe_code, reason = "loading bytes this test compiled")]
+    let artifact = unsafe { Artifact::from_bytes(&bytes) }.unwrap();
+    assert!(!artifact.is_interruptible());
+    let mut store = Store::new(());
+    let i = Linker::new().instantiate(&mut store, &artifact).unwrap();
+    let e = store.set_deadline(Duration::from_millis(1)).unwrap_err();
+    assert!(e.to_string().contains("without epoch checks"), "{e}");
+    let count = i.get_typed_func::<i32, i32>(&store, "count").unwrap();
+    assert_eq!(count.call(&mut store, 5).unwrap(), 5);
+}
+
+#[derive(Debug, PartialEq)]
+struct Refused(u32);
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused {}", self.0)
+    }
+}
+impl std::error::Error for Refused {}
+
+#[test]
+fn host_errors_come_back_unchanged_and_panics_resume_after_the_wasm_frames() {
+    let artifact = crate::load(
+        r#"(module
+          (import "env" "cb" (func $cb (param i32)))
+          (func (export "go") (param i32) (loop $l local.get 0 call $cb br $l)))"#,
+    );
+    let mut linker = Linker::<u32>::new();
+    linker
+        .func_wrap("env", "cb", |mut c: Caller<'_, u32>, x: i32| {
+            *c.data_mut() += 1;
+            match x {
+                0 => Err(Error::host(Refused(7))),
+                1 => panic!("host panic {x}"),
+                _ => Ok(()),
+            }
+        })
+        .unwrap();
+    let mut store = Store::new(0u32);
+    let i = linker.instantiate(&mut store, &artifact).unwrap();
+    let go = i.get_typed_func::<i32, ()>(&store, "go").unwrap();
+    let e = go.call(&mut store, 0).unwrap_err();
+    assert_eq!(e.downcast_ref::<Refused>(), Some(&Refused(7)));
+    assert!(!e.is_trap());
+
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| go.call(&mut store, 1)))
+        .expect_err("the host panic propagates");
+    assert_eq!(
+        panic.downcast_ref::<String>().map(String::as_str),
+        Some("host panic 1")
+    );
+    // The store is intact after both.
+    assert_eq!(*store.data(), 2);
+    let e = go.call(&mut store, 0).unwrap_err();
+    assert!(e.downcast_ref::<Refused>().is_some());
+}
+
+const REACTOR: &str = r#"(module
+  (global $ready (mut i32) (i32.const 0))
+  (global $calls (mut i32) (i32.const 0))
+  (func (export "_initialize") global.get $ready i32.const 1 i32.add global.set $ready)
+  (func (export "next") (result i32)
+    global.get $calls i32.const 1 i32.add global.set $calls
+    global.get $calls global.get $ready i32.const 1000 i32.mul i32.add))"#;
+
+#[test]
+fn reactors_initialise_once_before_their_exports() {
+    let artifact = crate::load(REACTOR);
+    let mut store = Store::new(());
+    // The linker runs `_initialize` itself.
+    let i = Linker::new().instantiate(&mut store, &artifact).unwrap();
+    assert!(!i.needs_initialize(&store));
+    let next = i.get_typed_func::<(), i32>(&store, "next").unwrap();
+    for n in 1..=3 {
+        assert_eq!(next.call(&mut store, ()).unwrap(), 1000 + n);
+    }
+    let e = i.initialize_reactor(&mut store).unwrap_err();
+    assert!(e.to_string().contains("already initialised"), "{e}");
+
+    // Without it, exports are refused until the host initialises.
+    let i = Linker::new()
+        .instantiate_uninitialized(&mut store, &artifact)
+        .unwrap();
+    assert!(i.needs_initialize(&store));
+    let next = i.get_typed_func::<(), i32>(&store, "next").unwrap();
+    let e = next.call(&mut store, ()).unwrap_err();
+    assert!(e.to_string().contains("`_initialize` has not run"), "{e}");
+    i.initialize_reactor(&mut store).unwrap();
+    assert_eq!(next.call(&mut store, ()).unwrap(), 1001);
+
+    // Calling `_initialize` as an ordinary export initialises too.
+    let i = wasmc_loader::Instance::new(&mut store, &artifact, &[]).unwrap();
+    assert!(i.needs_initialize(&store));
+    let init = i.get_typed_func::<(), ()>(&store, "_initialize").unwrap();
+    init.call(&mut store, ()).unwrap();
+    assert!(!i.needs_initialize(&store));
+
+    // A command module is not a reactor.
+    let (mut store, cmd) = crate::instantiate(r#"(module (func (export "_start")))"#);
+    assert!(!cmd.needs_initialize(&store));
+    assert!(cmd.initialize_reactor(&mut store).is_err());
+    let start = cmd.get_typed_func::<(), ()>(&store, "_start").unwrap();
+    start.call(&mut store, ()).unwrap();
+}
+
+#[test]
+fn one_artifact_runs_on_many_threads_at_once() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Artifact>();
+    send_sync::<wasmc_loader::InterruptHandle>();
+    let artifact = crate::load(SPIN);
+    let done = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let artifact = artifact.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::new(());
+                let i = Linker::new().instantiate(&mut store, &artifact).unwrap();
+                let count = i.get_typed_func::<i32, i32>(&store, "count").unwrap();
+                for k in 0..200 {
+                    let n = t * 1000 + k;
+                    assert_eq!(count.call(&mut store, n).unwrap(), n.max(1));
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(done.load(Ordering::Relaxed), 4);
+}
+
+/// Resident set size in pages, from `/proc/self/statm` (Linux only).
+fn rss_pages() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/statm").ok()?;
+    s.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Number of mappings of the process, from `/proc/self/maps` (Linux only).
+fn mappings() -> Option<usize> {
+    Some(
+        std::fs::read_to_string("/proc/self/maps")
+            .ok()?
+            .lines()
+            .count(),
+    )
+}
+
+/// RSS is process-wide and the other tests of this binary run on other threads, so the
+/// cycles run in a child process that runs only [`leak_check_child`].
+#[test]
+fn instantiate_drop_cycles_leak_nothing() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "embedding::leak_check_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("WASMC_LEAK_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// 100,000 instantiate/call/drop cycles of a module with every kind of entity; run by
+/// [`instantiate_drop_cycles_leak_nothing`] in a process of its own.
+#[test]
+#[ignore = "run in a child process by instantiate_drop_cycles_leak_nothing"]
+fn leak_check_child() {
+    assert!(
+        std::env::var_os("WASMC_LEAK_CHILD").is_some(),
+        "run through instantiate_drop_cycles_leak_nothing"
+    );
+    let artifact = crate::load(
+        r#"(module
+          (import "env" "f" (func $f (param i32) (result i32)))
+          (memory (export "mem") 1)
+          (table 2 funcref)
+          (global (mut i32) (i32.const 1))
+          (data (i32.const 0) "hello")
+          (elem (i32.const 0) $g)
+          (func $g (export "g") (param i32) (result i32) local.get 0 call $f))"#,
+    );
+    let mut linker = Linker::<()>::new();
+    linker
+        .func_wrap("env", "f", |_: Caller<'_, ()>, x: i32| Ok(x + 1))
+        .unwrap();
+    let cycle = || {
+        let mut store = Store::new(());
+        let i = linker.instantiate(&mut store, &artifact).unwrap();
+        let g = i.get_typed_func::<i32, i32>(&store, "g").unwrap();
+        assert_eq!(g.call(&mut store, 1).unwrap(), 2);
+    };
+    // Warm up allocator caches and thread-locals first.
+    for _ in 0..1000 {
+        cycle();
+    }
+    let (rss0, maps0) = (rss_pages(), mappings());
+    for _ in 0..100_000 {
+        cycle();
+    }
+    let (rss1, maps1) = (rss_pages(), mappings());
+    println!("mappings {maps0:?} -> {maps1:?}, RSS pages {rss0:?} -> {rss1:?}");
+    if let (Some(a), Some(b)) = (maps0, maps1) {
+        assert!(b <= a + 8, "mappings grew from {a} to {b}");
+    }
+    if let (Some(a), Some(b)) = (rss0, rss1) {
+        // 100,000 leaked vmctxs alone would be tens of MiB; allow 1 MiB of allocator noise.
+        assert!(b <= a + 256, "RSS grew from {a} to {b} pages");
+    }
+}
