@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use wasmc_compiler::{CompileOptions, Compiler, OptLevel, Target, WasmFeature};
+use indicatif::{ProgressBar, ProgressStyle};
+use wasmc_compiler::{CompileControl, CompileOptions, Compiler, OptLevel, Target, WasmFeature};
 
 /// Compile a Wasm module ahead of time into a native object file (an "artifact").
 #[derive(Debug, Args)]
@@ -100,9 +101,17 @@ impl BuildCommand {
         let name = self.input.display().to_string();
         let source = std::fs::read(&self.input).with_context(|| format!("reading {name}"))?;
         let wasm = wasmc_cli::input::wasm_from_source(&source, &name)?;
-        let artifact = compiler
-            .compile(&wasm)
-            .with_context(|| format!("compiling {name}"))?;
+        let bar = progress_bar();
+        let control = {
+            let bar = bar.clone();
+            CompileControl::new().on_progress(move |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })
+        };
+        let compiled = compiler.compile_with(&wasm, &control);
+        bar.finish_and_clear();
+        let artifact = compiled.with_context(|| format!("compiling {name}"))?;
 
         let output = self
             .output
@@ -115,6 +124,22 @@ impl BuildCommand {
 }
 
 /// `dir/app.wasm` -> `dir/app.wasmc.o`.
+/// A bar of compiled functions on stderr when it is a terminal; nothing otherwise (in CI logs,
+/// pipes and tests). Fed by the compiler's progress callback from its worker threads.
+fn progress_bar() -> ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) =
+        ProgressStyle::with_template("compiling {bar:40} {pos}/{len} functions ({elapsed})")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
 fn default_output(input: &Path) -> PathBuf {
     input.with_extension("wasmc.o")
 }
