@@ -162,6 +162,41 @@ fn unknown_import_is_named_before_anything_runs() {
 }
 
 #[test]
+fn trap_prints_a_wasm_backtrace() {
+    let dir = TempDir::new("backtrace");
+    let wat = dir.path("bt.wat");
+    std::fs::write(
+        &wat,
+        r#"(module
+             (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+             (func $middle (param i32) (result i32) (call $inner (local.get 0)))
+             (func $start (export "_start") (drop (call $middle (i32.const 0)))))"#,
+    )
+    .expect("writing");
+    let o = wasmc(&["run", &wat]);
+    assert_eq!(o.status.code(), Some(134));
+    let err = stderr(&o);
+    assert!(
+        err.contains("integer divide by zero in function inner"),
+        "{err}"
+    );
+    let frames: Vec<&str> = err
+        .lines()
+        .skip_while(|l| !l.starts_with("wasm backtrace"))
+        .skip(1)
+        .collect();
+    assert_eq!(
+        frames,
+        [
+            "    0: inner (function 0)",
+            "    1: middle (function 1)",
+            "    2: start (function 2)"
+        ],
+        "{err}"
+    );
+}
+
+#[test]
 fn run_calls_start() {
     let dir = TempDir::new("start");
     let wat = dir.path("start.wat");

@@ -148,6 +148,28 @@ pub struct Trap {
     /// A more specific explanation than the code's own text, when the loader has one (for
     /// example which unknown import was called); shown instead of the code's message.
     pub message: Option<String>,
+    /// The Wasm functions on the stack when the trap fired, innermost (the trapping one)
+    /// first, as far as the frame-pointer walk reached (at most 64). Empty for traps raised
+    /// outside Wasm code, such as segment failures during instantiation.
+    pub backtrace: Vec<TrapFrame>,
+}
+
+/// One Wasm function in a [`Trap`]'s backtrace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrapFrame {
+    /// Index of the function in its module's function index space.
+    pub func_index: u32,
+    /// Its name from the name section, if any.
+    pub func_name: Option<String>,
+}
+
+impl fmt::Display for TrapFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.func_name {
+            Some(name) => write!(f, "{name} (function {})", self.func_index),
+            None => write!(f, "function {}", self.func_index),
+        }
+    }
 }
 
 impl Trap {
@@ -158,6 +180,7 @@ impl Trap {
             func_index: None,
             func_name: None,
             message: None,
+            backtrace: Vec::new(),
         }
     }
 

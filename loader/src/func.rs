@@ -22,7 +22,7 @@ use std::sync::Arc;
 use wasmc_abi::vmoffsets;
 use wasmc_abi::{FuncType, TrapCode, ValType};
 
-use crate::error::{Error, Trap};
+use crate::error::{Error, Trap, TrapFrame};
 use crate::instance::{Extern, Instance};
 use crate::store::{FuncData, FuncKind, Store, StoreOpaque};
 use crate::traphandlers::{self, Activation, HostFailure, record_host_failure};
@@ -355,20 +355,33 @@ fn call_failure<T>(store_ptr: *mut Store<T>, activation: &Activation) -> Result<
     let host = activation.host_failure.take();
     // SAFETY: the call is over; the store is ours again.
     let store = unsafe { &mut *store_ptr };
+    let backtrace = activation.backtrace.get();
+    // The function of a pc in this store's code, if it is inside a Wasm function (not a
+    // trampoline).
+    let resolve = |pc: usize| -> Option<TrapFrame> {
+        store.opaque.artifacts.iter().find_map(|a| {
+            let inner = &a.inner;
+            if pc < inner.text || pc >= inner.text + inner.text_len {
+                return None;
+            }
+            let func_index = inner.func_at(pc - inner.text)?;
+            Some(TrapFrame {
+                func_index,
+                func_name: inner.meta.func_name(func_index).map(str::to_string),
+            })
+        })
+    };
     let locate = |code: TrapCode, pc: Option<usize>| -> Error {
         let mut trap = Trap::new(code);
-        if let Some(pc) = pc {
-            for a in &store.opaque.artifacts {
-                let inner = &a.inner;
-                if pc >= inner.text && pc < inner.text + inner.text_len {
-                    trap.func_index = inner.func_at(pc - inner.text);
-                    trap.func_name = trap
-                        .func_index
-                        .and_then(|i| inner.meta.func_name(i))
-                        .map(str::to_string);
-                }
-            }
+        if let Some(frame) = pc.and_then(resolve) {
+            trap.func_index = Some(frame.func_index);
+            trap.func_name = frame.func_name;
         }
+        trap.backtrace = backtrace
+            .pcs()
+            .iter()
+            .filter_map(|&pc| resolve(pc))
+            .collect();
         Error::from(trap)
     };
     match (signal, host) {

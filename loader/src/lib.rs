@@ -82,7 +82,7 @@ pub mod wasi;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use artifact::{Artifact, ArtifactInfo};
-pub use error::{Error, ErrorKind, LoadError, Trap};
+pub use error::{Error, ErrorKind, LoadError, Trap, TrapFrame};
 pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use global::Global;
 pub use import_map::{ImportMap, ImportMapError};

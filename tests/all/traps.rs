@@ -212,3 +212,59 @@ fn trap_in_the_start_function_fails_instantiation() {
         "{err}"
     );
 }
+
+/// The names of a trap's backtrace frames, innermost first.
+fn backtrace_of(wat: &str) -> (TrapCode, Vec<String>) {
+    let (mut store, instance) = instantiate(wat);
+    let run = instance.get_func(&store, "run").expect("run export");
+    let err = run
+        .call(&mut store, &[], &mut [])
+        .expect_err("the call must trap");
+    let trap = err.as_trap().expect("a trap");
+    let names = trap
+        .backtrace
+        .iter()
+        .map(|f| {
+            f.func_name
+                .clone()
+                .unwrap_or_else(|| format!("#{}", f.func_index))
+        })
+        .collect();
+    (trap.code, names)
+}
+
+#[test]
+fn traps_carry_a_backtrace_of_wasm_functions() {
+    // A fault in the innermost of three nested calls: every caller is listed.
+    let (code, names) = backtrace_of(
+        r#"(module
+             (func $inner unreachable)
+             (func $middle call $inner)
+             (func $outer (export "run") call $middle))"#,
+    );
+    assert_eq!(code, TrapCode::UnreachableCodeReached);
+    assert_eq!(names, ["inner", "middle", "outer"]);
+}
+
+#[test]
+fn builtin_traps_carry_a_backtrace_too() {
+    // memory.fill out of bounds fails in a builtin, which raises HostTrap from the wasm
+    // function that called it: the frames are the same as for a hardware trap.
+    let (code, names) = backtrace_of(
+        r#"(module
+             (memory 1)
+             (func $fill (memory.fill (i32.const 65530) (i32.const 0) (i32.const 100)))
+             (func $outer (export "run") call $fill))"#,
+    );
+    assert_eq!(code, TrapCode::MemoryOutOfBounds);
+    assert_eq!(names, ["fill", "outer"]);
+}
+
+#[test]
+fn deep_recursion_backtrace_is_bounded() {
+    // Stack exhaustion: thousands of frames; the backtrace keeps the innermost 64.
+    let (code, names) = backtrace_of(r#"(module (func $down (export "run") call $down))"#);
+    assert_eq!(code, TrapCode::StackOverflow);
+    assert_eq!(names.len(), 64);
+    assert!(names.iter().all(|n| n == "down"), "{names:?}");
+}

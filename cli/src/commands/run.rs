@@ -275,7 +275,7 @@ impl RunCommand {
     }
 
     /// Maps a loader error to the process outcome: `proc_exit` exits with the guest's status,
-    /// a deadline exits 124, a trap prints its message and exits 134, anything else is an
+    /// a deadline exits 124, a trap prints its message and wasm backtrace and exits 134, anything else is an
     /// error for `main`.
     fn finish_with_error(&self, e: wasmc_loader::Error, doing: &str) -> anyhow::Result<ExitCode> {
         wasi::flush_host_stdio();
@@ -291,6 +291,14 @@ impl RunCommand {
         }
         if e.is_trap() {
             eprintln!("error: {doing}: {e}");
+            if let Some(trap) = e.as_trap()
+                && !trap.backtrace.is_empty()
+            {
+                eprintln!("wasm backtrace (innermost first):");
+                for (i, frame) in trap.backtrace.iter().enumerate() {
+                    eprintln!("  {i:>3}: {frame}");
+                }
+            }
             return Ok(ExitCode::from(TRAP_EXIT_STATUS));
         }
         Err(anyhow::Error::new(e).context(doing.to_owned()))

@@ -33,6 +33,77 @@ pub(crate) struct SignalTrap {
     pub(crate) fault_addr: usize,
 }
 
+/// Most Wasm frames a backtrace records (innermost first); deeper stacks are cut.
+pub(crate) const MAX_FRAMES: usize = 64;
+
+/// The program counters of the Wasm frames on the stack when a trap fired, innermost first:
+/// the trapping pc, then one return address (minus one, so it lies inside the call) per
+/// caller. Filled by the signal handler with no allocation: a fixed array.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawBacktrace {
+    pub(crate) pcs: [usize; MAX_FRAMES],
+    pub(crate) len: usize,
+}
+
+impl RawBacktrace {
+    pub(crate) const EMPTY: RawBacktrace = RawBacktrace {
+        pcs: [0; MAX_FRAMES],
+        len: 0,
+    };
+
+    /// Appends a pc; returns false when full.
+    fn push(&mut self, pc: usize) -> bool {
+        if self.len == MAX_FRAMES {
+            return false;
+        }
+        self.pcs[self.len] = pc;
+        self.len += 1;
+        true
+    }
+
+    /// The recorded pcs.
+    pub(crate) fn pcs(&self) -> &[usize] {
+        &self.pcs[..self.len]
+    }
+}
+
+/// Walks the frame-pointer chain of the Wasm frames from a trap at `pc` with frame pointer
+/// `fp` and stack pointer `sp`, up to the entry trampoline's frame `entry_fp`.
+///
+/// Compiled code keeps frame pointers (`preserve_frame_pointers`), and on both x86_64 and
+/// aarch64 a frame record is `[fp] = caller's fp`, `[fp + 8] = return address`. Every read
+/// is kept inside the live stack between the interrupted `sp` and `entry_fp`: a frame
+/// pointer must be 8-byte aligned, above the previous one and at most `entry_fp`, otherwise
+/// the walk stops. Frames whose pc is not in the store's code end the walk too.
+///
+/// # Safety
+///
+/// `[sp, entry_fp + 16)` must be readable stack memory of this thread (the interrupted
+/// thread's stack between the trap and its entry trampoline).
+pub(crate) unsafe fn walk_frames(
+    pc: usize,
+    fp: usize,
+    sp: usize,
+    entry_fp: usize,
+    in_code: impl Fn(usize) -> bool,
+) -> RawBacktrace {
+    let mut bt = RawBacktrace::EMPTY;
+    bt.push(pc);
+    let mut fp = fp;
+    let mut floor = sp;
+    while fp.is_multiple_of(8) && fp >= floor && fp < entry_fp {
+        // SAFETY: `fp` lies in `[sp, entry_fp)`, readable per the contract, and so does
+        // `fp + 8` (below `entry_fp + 16`).
+        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if ret == 0 || !in_code(ret - 1) || !bt.push(ret - 1) {
+            break;
+        }
+        floor = fp + 16;
+        fp = next;
+    }
+    bt
+}
+
 /// Why a builtin or host function reported failure.
 pub(crate) enum HostFailure {
     /// A builtin trapped (e.g. a bulk memory operation out of bounds).
@@ -51,6 +122,8 @@ pub(crate) struct Activation {
     /// The store's code list (`StoreOpaque::code`).
     pub(crate) code: *const Vec<CodeInfo>,
     pub(crate) signal_trap: Cell<Option<SignalTrap>>,
+    /// The Wasm frames at the trap, written by the signal handler.
+    pub(crate) backtrace: Cell<RawBacktrace>,
     pub(crate) host_failure: RefCell<Option<HostFailure>>,
 }
 
@@ -67,6 +140,7 @@ impl Activation {
             ctx,
             code,
             signal_trap: Cell::new(None),
+            backtrace: Cell::new(RawBacktrace::EMPTY),
             host_failure: RefCell::new(None),
         }
     }

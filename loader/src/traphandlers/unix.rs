@@ -69,9 +69,11 @@ pub(crate) fn init_process() {
 /// The registers the handler reads and writes.
 struct Regs {
     pc: usize,
+    fp: usize,
+    sp: usize,
 }
 
-/// The interrupted pc.
+/// The interrupted pc, frame pointer and stack pointer.
 ///
 /// # Safety
 ///
@@ -88,6 +90,8 @@ unsafe fn read_regs(uc: *mut libc::c_void) -> Regs {
             let uc = &*uc.cast::<libc::ucontext_t>();
             Regs {
                 pc: uc.uc_mcontext.gregs[libc::REG_RIP as usize] as usize,
+                fp: uc.uc_mcontext.gregs[libc::REG_RBP as usize] as usize,
+                sp: uc.uc_mcontext.gregs[libc::REG_RSP as usize] as usize,
             }
         }
         #[cfg(all(target_arch = "aarch64", target_os = "linux"))]
@@ -95,6 +99,8 @@ unsafe fn read_regs(uc: *mut libc::c_void) -> Regs {
             let uc = &*uc.cast::<libc::ucontext_t>();
             Regs {
                 pc: uc.uc_mcontext.pc as usize,
+                fp: uc.uc_mcontext.regs[29] as usize,
+                sp: uc.uc_mcontext.sp as usize,
             }
         }
         #[cfg(all(target_arch = "x86_64", target_os = "macos"))]
@@ -102,6 +108,8 @@ unsafe fn read_regs(uc: *mut libc::c_void) -> Regs {
             let uc = &*uc.cast::<libc::ucontext_t>();
             Regs {
                 pc: (*uc.uc_mcontext).__ss.__rip as usize,
+                fp: (*uc.uc_mcontext).__ss.__rbp as usize,
+                sp: (*uc.uc_mcontext).__ss.__rsp as usize,
             }
         }
         #[cfg(all(target_arch = "aarch64", target_os = "macos"))]
@@ -109,6 +117,8 @@ unsafe fn read_regs(uc: *mut libc::c_void) -> Regs {
             let uc = &*uc.cast::<libc::ucontext_t>();
             Regs {
                 pc: (*uc.uc_mcontext).__ss.__pc as usize,
+                fp: (*uc.uc_mcontext).__ss.__fp as usize,
+                sp: (*uc.uc_mcontext).__ss.__sp as usize,
             }
         }
     }
@@ -174,6 +184,17 @@ unsafe fn lookup(act: &Activation, pc: usize) -> Option<wasmc_abi::TrapCode> {
     None
 }
 
+/// Whether `pc` lies in the code of one of the activation's artifacts. Allocation-free.
+///
+/// # Safety
+///
+/// `act` must be the live current activation of this thread.
+unsafe fn in_code(act: &Activation, pc: usize) -> bool {
+    // SAFETY: as in `lookup`.
+    let code = unsafe { &*act.code };
+    code.iter().any(|c| pc >= c.text_start && pc < c.text_end)
+}
+
 extern "C" fn handler(signum: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
     let act = current();
     if !act.is_null() {
@@ -197,6 +218,15 @@ extern "C" fn handler(signum: libc::c_int, info: *mut libc::siginfo_t, uc: *mut 
                 pc: regs.pc,
                 fault_addr,
             }));
+            // SAFETY: between the interrupted sp and the entry trampoline's frame lies this
+            // thread's live stack: the Wasm frames the trap interrupted.
+            // `in_code` only needs `act` to be the live current activation, which it is.
+            let backtrace = unsafe {
+                super::walk_frames(regs.pc, regs.fp, regs.sp, ctx.last_entry_fp, |pc| {
+                    in_code(act, pc)
+                })
+            };
+            act.backtrace.set(backtrace);
             // SAFETY: the entry trampoline of this activation stored its landing pad in the
             // store context before calling Wasm.
             unsafe {
