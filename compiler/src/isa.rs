@@ -38,7 +38,66 @@ const X86_FEATURES: &[(&str, u64)] = &[
 ];
 
 /// Builds the ISA for `target`.
-pub(crate) fn build_isa(target: Target, opt_level: OptLevel) -> Result<Isa, CompileError> {
+/// Features x86-64-v3 adds to the baseline: what lets Cranelift use AVX encodings (VEX
+/// three-operand forms, wider shuffles), AVX2 integer vector ops, BMI/LZCNT bit operations
+/// and fused multiply-add.
+const X86_V3_FEATURES: &[(&str, u64)] = &[
+    ("has_avx", isa_features::X86_AVX),
+    ("has_avx2", isa_features::X86_AVX2),
+    ("has_bmi1", isa_features::X86_BMI1),
+    ("has_bmi2", isa_features::X86_BMI2),
+    ("has_lzcnt", isa_features::X86_LZCNT),
+    ("has_fma", isa_features::X86_FMA),
+];
+
+/// Which CPU features compiled code may assume. They are recorded in the artifact's header,
+/// and the loader refuses an artifact whose features the host lacks, naming them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CpuLevel {
+    /// x86-64-v2 (SSE3 to SSE4.2 and POPCNT) on x86_64, the architecture baseline on aarch64:
+    /// runs on any machine of the last fifteen years.
+    #[default]
+    Baseline,
+    /// x86-64-v3 on x86_64 (adds AVX, AVX2, BMI1, BMI2, LZCNT, FMA): better SIMD and bit
+    /// manipulation code, for hosts from about 2015 on. Same as `Baseline` on aarch64.
+    X86_64V3,
+    /// `X86_64V3` when this machine has all of its features and the target is x86_64,
+    /// `Baseline` otherwise.
+    Native,
+}
+
+impl CpuLevel {
+    /// The level actually used for `target` on this machine.
+    fn resolve(self, target: Target) -> CpuLevel {
+        match self {
+            CpuLevel::Native if !target.is_aarch64() && host_has_x86_64_v3() => CpuLevel::X86_64V3,
+            CpuLevel::Native => CpuLevel::Baseline,
+            level => level,
+        }
+    }
+}
+
+fn host_has_x86_64_v3() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
+            && std::arch::is_x86_feature_detected!("lzcnt")
+            && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+pub(crate) fn build_isa(
+    target: Target,
+    opt_level: OptLevel,
+    cpu: CpuLevel,
+) -> Result<Isa, CompileError> {
     let bad = |what: &str, e: &dyn std::fmt::Display| CompileError::Target {
         message: format!("{target}: {what}: {e}"),
     };
@@ -76,7 +135,11 @@ pub(crate) fn build_isa(target: Target, opt_level: OptLevel) -> Result<Isa, Comp
         .map_err(|e| bad("no Cranelift backend", &e))?;
     let mut features = 0;
     if !target.is_aarch64() {
-        for (name, bit) in X86_FEATURES {
+        let v3: &[(&str, u64)] = match cpu.resolve(target) {
+            CpuLevel::X86_64V3 => X86_V3_FEATURES,
+            _ => &[],
+        };
+        for (name, bit) in X86_FEATURES.iter().chain(v3) {
             builder
                 .enable(name)
                 .map_err(|e| bad(&format!("enabling {name}"), &e))?;
@@ -96,9 +159,26 @@ mod tests {
     #[test]
     fn every_target_builds() {
         for t in Target::ALL {
-            let isa = build_isa(t, OptLevel::Speed).unwrap();
+            let isa = build_isa(t, OptLevel::Speed, CpuLevel::Baseline).unwrap();
             assert_eq!(isa.isa.pointer_bytes(), 8);
             assert_eq!(isa.features != 0, !t.is_aarch64());
+            assert_eq!(isa.features & isa_features::X86_AVX2, 0);
         }
+    }
+
+    #[test]
+    fn x86_64_v3_records_avx2_and_aarch64_ignores_it() {
+        let isa = build_isa(Target::X86_64Linux, OptLevel::Speed, CpuLevel::X86_64V3).unwrap();
+        for (_, bit) in X86_FEATURES.iter().chain(X86_V3_FEATURES) {
+            assert_ne!(isa.features & bit, 0);
+        }
+        assert!(
+            isa.isa
+                .isa_flags()
+                .iter()
+                .any(|f| f.name == "has_avx2" && f.as_bool() == Some(true))
+        );
+        let arm = build_isa(Target::Aarch64Linux, OptLevel::Speed, CpuLevel::X86_64V3).unwrap();
+        assert_eq!(arm.features, 0);
     }
 }

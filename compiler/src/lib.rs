@@ -39,7 +39,7 @@ mod translate;
 pub use control::{CompileControl, ProgressFn};
 pub use environ::WasmFeature;
 pub use error::CompileError;
-pub use isa::{MEMORY_GUARD, MEMORY_RESERVATION};
+pub use isa::{CpuLevel, MEMORY_GUARD, MEMORY_RESERVATION};
 pub use wasmc_abi::Target;
 
 /// How hard Cranelift optimises.
@@ -61,6 +61,7 @@ pub struct CompileOptions {
     opt_level: OptLevel,
     epoch_interruption: bool,
     features: environ::FeatureSet,
+    cpu: CpuLevel,
 }
 
 impl CompileOptions {
@@ -71,6 +72,7 @@ impl CompileOptions {
             opt_level: OptLevel::Speed,
             epoch_interruption: true,
             features: environ::FeatureSet::all(),
+            cpu: CpuLevel::Baseline,
         }
     }
 
@@ -96,6 +98,13 @@ impl CompileOptions {
     /// Optimises at `level`.
     pub fn opt_level(mut self, level: OptLevel) -> CompileOptions {
         self.opt_level = level;
+        self
+    }
+
+    /// Which CPU features the code may assume (default [`CpuLevel::Baseline`]). They are
+    /// recorded in the artifact, and a host without them refuses to load it.
+    pub fn cpu(mut self, level: CpuLevel) -> CompileOptions {
+        self.cpu = level;
         self
     }
 
@@ -144,7 +153,7 @@ impl Compiler {
         let target = options.target.ok_or_else(|| CompileError::Target {
             message: "the host is not a supported target; choose one explicitly".into(),
         })?;
-        let isa = isa::build_isa(target, options.opt_level)?;
+        let isa = isa::build_isa(target, options.opt_level, options.cpu)?;
         let codegen = translate::CodegenOptions {
             epoch_interruption: options.epoch_interruption,
             features: options.features,

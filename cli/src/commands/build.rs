@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use wasmc_compiler::{CompileControl, CompileOptions, Compiler, OptLevel, Target, WasmFeature};
+use wasmc_compiler::{
+    CompileControl, CompileOptions, Compiler, CpuLevel, OptLevel, Target, WasmFeature,
+};
 
 /// Compile a Wasm module ahead of time into a native object file (an "artifact").
 #[derive(Debug, Args)]
@@ -43,6 +45,30 @@ pub struct BuildCommand {
     /// Switch a Wasm proposal on or off: `NAME=on|off` (a bare `NAME` means on).
     #[arg(long = "wasm-feature", value_name = "NAME=on|off", value_parser = parse_feature)]
     pub wasm_features: Vec<(WasmFeature, bool)>,
+
+    /// CPU features the code may assume: `baseline` (x86-64-v2, the default), `x86-64-v3`
+    /// (AVX2, BMI, FMA) or `native` (v3 if this machine has it). Recorded in the artifact; a
+    /// host without them refuses to load it.
+    #[arg(long = "target-cpu", value_enum, default_value_t = Cpu::Baseline)]
+    pub target_cpu: Cpu,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Cpu {
+    Baseline,
+    #[value(name = "x86-64-v3")]
+    X86_64V3,
+    Native,
+}
+
+impl From<Cpu> for CpuLevel {
+    fn from(c: Cpu) -> CpuLevel {
+        match c {
+            Cpu::Baseline => CpuLevel::Baseline,
+            Cpu::X86_64V3 => CpuLevel::X86_64V3,
+            Cpu::Native => CpuLevel::Native,
+        }
+    }
 }
 
 /// Parses `NAME`, `NAME=on` or `NAME=off` (also `true/false`, `yes/no`, `1/0`).
@@ -82,7 +108,9 @@ impl From<Opt> for OptLevel {
 impl BuildCommand {
     /// Compiles `input` and writes the artifact.
     pub fn execute(self) -> anyhow::Result<ExitCode> {
-        let mut options = CompileOptions::new().opt_level(self.opt_level.into());
+        let mut options = CompileOptions::new()
+            .opt_level(self.opt_level.into())
+            .cpu(self.target_cpu.into());
         for (feature, enabled) in &self.wasm_features {
             options = options.wasm_feature(*feature, *enabled);
         }
