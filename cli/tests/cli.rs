@@ -1,51 +1,14 @@
 //! The `wasmc` binary end to end: `build` then `run --invoke`, running WAT directly, exit
 //! status 134 on a trap, status 1 with an `error:` message on bad input, and `wast`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn wasmc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmc"))
-        .args(args)
-        .output()
-        .expect("running wasmc")
-}
+mod common;
+
+use common::{TempDir, repo_path, stderr, stdout, wasmc};
 
 fn example(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-/// A scratch directory unique to this process and test, removed afterwards.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("wasmc-cli-{}-{tag}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("creating a temp dir");
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    repo_path(&format!("examples/{name}"))
 }
 
 #[test]
