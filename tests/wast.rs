@@ -60,7 +60,8 @@ fn main() {
                     .cpu(wasmc_compiler::CpuLevel::X86_64V3);
                 report(&name, wasmc_cli::wast::run_wast_with(&name, text, &options))
             });
-            trials.push(trial.with_ignored_flag(!host_has_x86_64_v3()));
+            trials
+                .push(trial.with_ignored_flag(!wasmc_compiler::CpuLevel::X86_64V3.runs_on_host()));
         }
     }
     let misc = Path::new(env!("CARGO_MANIFEST_DIR")).join("misc_testsuite");
@@ -94,22 +95,5 @@ fn report(name: &str, report: wasmc_cli::wast::WastReport) -> Result<(), Failed>
         Ok(())
     } else {
         Err(Failed::from(report.failures.join("\n")))
-    }
-}
-
-/// Whether this machine can run x86-64-v3 code.
-fn host_has_x86_64_v3() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx")
-            && std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("bmi1")
-            && std::arch::is_x86_feature_detected!("bmi2")
-            && std::arch::is_x86_feature_detected!("lzcnt")
-            && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
     }
 }

@@ -67,6 +67,15 @@ pub enum CpuLevel {
 }
 
 impl CpuLevel {
+    /// Whether code compiled at this level for this machine's architecture can run here
+    /// (`X86_64V3` needs every v3 feature; the others always can).
+    pub fn runs_on_host(self) -> bool {
+        match self {
+            CpuLevel::X86_64V3 => host_has_x86_64_v3(),
+            CpuLevel::Baseline | CpuLevel::Native => true,
+        }
+    }
+
     /// The level actually used for `target` on this machine.
     fn resolve(self, target: Target) -> CpuLevel {
         match self {
