@@ -454,44 +454,24 @@ impl FuncTranslator<'_, '_> {
             Operator::I64x2ExtendLowI32x4U => self.unary(I32X4, |b, x| b.ins().uwiden_low(x))?,
             Operator::I64x2ExtendHighI32x4U => self.unary(I32X4, |b, x| b.ins().uwiden_high(x))?,
 
-            // Extended multiplication: widen both halves, then multiply.
+            // Extended multiplication: widen the same half of both operands, then multiply.
             Operator::I16x8ExtMulLowI8x16S
             | Operator::I32x4ExtMulLowI16x8S
-            | Operator::I64x2ExtMulLowI32x4S => {
-                let ty = narrow_shape(op);
-                self.binary(ty, |b, x, y| {
-                    let x = b.ins().swiden_low(x);
-                    let y = b.ins().swiden_low(y);
-                    b.ins().imul(x, y)
-                })?
-            }
-            Operator::I16x8ExtMulHighI8x16S
+            | Operator::I64x2ExtMulLowI32x4S
+            | Operator::I16x8ExtMulHighI8x16S
             | Operator::I32x4ExtMulHighI16x8S
-            | Operator::I64x2ExtMulHighI32x4S => {
-                let ty = narrow_shape(op);
-                self.binary(ty, |b, x, y| {
-                    let x = b.ins().swiden_high(x);
-                    let y = b.ins().swiden_high(y);
-                    b.ins().imul(x, y)
-                })?
-            }
-            Operator::I16x8ExtMulLowI8x16U
+            | Operator::I64x2ExtMulHighI32x4S
+            | Operator::I16x8ExtMulLowI8x16U
             | Operator::I32x4ExtMulLowI16x8U
-            | Operator::I64x2ExtMulLowI32x4U => {
-                let ty = narrow_shape(op);
-                self.binary(ty, |b, x, y| {
-                    let x = b.ins().uwiden_low(x);
-                    let y = b.ins().uwiden_low(y);
-                    b.ins().imul(x, y)
-                })?
-            }
-            Operator::I16x8ExtMulHighI8x16U
+            | Operator::I64x2ExtMulLowI32x4U
+            | Operator::I16x8ExtMulHighI8x16U
             | Operator::I32x4ExtMulHighI16x8U
             | Operator::I64x2ExtMulHighI32x4U => {
                 let ty = narrow_shape(op);
+                let widen = extmul_widen(op);
                 self.binary(ty, |b, x, y| {
-                    let x = b.ins().uwiden_high(x);
-                    let y = b.ins().uwiden_high(y);
+                    let x = widen(b, x);
+                    let y = widen(b, y);
                     b.ins().imul(x, y)
                 })?
             }
@@ -650,6 +630,22 @@ fn narrow_shape(op: &Operator<'_>) -> Type {
         | Operator::I32x4ExtAddPairwiseI16x8S
         | Operator::I32x4ExtAddPairwiseI16x8U => I16X8,
         _ => I32X4,
+    }
+}
+
+/// How an extended multiply widens its operands: signed or unsigned, low or high half.
+fn extmul_widen(op: &Operator<'_>) -> fn(&mut FunctionBuilder<'_>, Value) -> Value {
+    match op {
+        Operator::I16x8ExtMulLowI8x16S
+        | Operator::I32x4ExtMulLowI16x8S
+        | Operator::I64x2ExtMulLowI32x4S => |b, x| b.ins().swiden_low(x),
+        Operator::I16x8ExtMulHighI8x16S
+        | Operator::I32x4ExtMulHighI16x8S
+        | Operator::I64x2ExtMulHighI32x4S => |b, x| b.ins().swiden_high(x),
+        Operator::I16x8ExtMulLowI8x16U
+        | Operator::I32x4ExtMulLowI16x8U
+        | Operator::I64x2ExtMulLowI32x4U => |b, x| b.ins().uwiden_low(x),
+        _ => |b, x| b.ins().uwiden_high(x),
     }
 }
 
