@@ -10,6 +10,12 @@
 //! recorded the trap reason and compiled code raises [`crate::TrapCode::HostTrap`] at once.
 //! Keep [`Builtin::ALL`] and [`Builtin::signature`] in sync; a change bumps the format version.
 
+/// What `memory_grow` and `table_grow` return when they recorded a trap instead of
+/// answering: -2 as an `i64`. No old size can be this large (memories have at most 2^48
+/// pages, tables far fewer elements than 2^63), so it cannot be confused with a success, and
+/// -1 keeps its Wasm meaning ("cannot grow").
+pub const GROW_TRAPPED: u64 = u64::MAX - 1;
+
 /// A parameter or result type of a builtin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuiltinType {
@@ -37,7 +43,9 @@ pub struct BuiltinSignature {
 #[repr(u32)]
 pub enum Builtin {
     /// `memory_grow(vmctx, memory_index: i32, delta_pages: i64) -> i64`: the old size in pages,
-    /// or -1 if the memory cannot grow by that much. Never traps.
+    /// or -1 if the memory cannot grow by that much, or [`GROW_TRAPPED`] after recording a
+    /// trap (a resource limiter refused the growth and asked for a trap, or failed);
+    /// compiled code then raises [`crate::TrapCode::HostTrap`].
     MemoryGrow = 0,
     /// `memory_copy(vmctx, dst_mem: i32, dst: i64, src_mem: i32, src: i64, len: i64) -> i32`.
     MemoryCopy = 1,
@@ -47,7 +55,8 @@ pub enum Builtin {
     MemoryInit = 3,
     /// `data_drop(vmctx, data_index: i32)`.
     DataDrop = 4,
-    /// `table_grow(vmctx, table: i32, delta: i64, init: ptr) -> i64`: old size or -1.
+    /// `table_grow(vmctx, table: i32, delta: i64, init: ptr) -> i64`: old size or -1, or
+    /// [`GROW_TRAPPED`] after recording a trap (as `memory_grow`).
     TableGrow = 5,
     /// `table_fill(vmctx, table: i32, dst: i64, value: ptr, len: i64) -> i32`.
     TableFill = 6,

@@ -17,6 +17,13 @@ pub const MAGIC: [u8; 8] = *b"WASMC\0\0\x01";
 /// Version of the artifact format. Bump it on any change to this file, the vmctx layout, trap
 /// codes or builtins.
 pub const FORMAT_VERSION: u32 = 2;
+/// The compiler version this build of wasmc writes into [`ArtifactHeader::compiler_version`]
+/// and the loader requires there: the workspace version, shared by every wasmc crate, so the
+/// compiler and the loader of one build always agree. Code from another compiler version may
+/// rely on runtime behaviour this loader does not have (a builtin's meaning, a trap
+/// convention) even when the format version and layout hash match, so it is refused and must
+/// be rebuilt.
+pub const COMPILER_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Size of the encoded header.
 pub const HEADER_SIZE: usize = 128;
 /// Where [`ArtifactHeader::checksum`] lies in the encoded header.

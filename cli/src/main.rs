@@ -12,7 +12,8 @@ use clap::Parser;
 
 use commands::Command;
 
-/// Ahead-of-time WebAssembly compiler: build Wasm into a native object, run it, run spec tests.
+/// Ahead-of-time WebAssembly compiler: build Wasm into a native object, run it, check it
+/// against a host, run spec tests.
 #[derive(Debug, Parser)]
 #[command(name = "wasmc", version, about, long_about = None)]
 struct Cli {
@@ -20,21 +21,17 @@ struct Cli {
     command: Command,
 }
 
+/// The whole command-line definition, for `wasmc completions` and `wasmc man`.
+pub(crate) fn cli_command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.execute() {
         Ok(code) => code,
         Err(e) => {
-            let mut shown = e.to_string();
-            eprintln!("error: {shown}");
-            for cause in e.chain().skip(1) {
-                // Some errors repeat their source in their own message; say each thing once.
-                let text = cause.to_string();
-                if !shown.contains(&text) {
-                    eprintln!("  caused by: {text}");
-                }
-                shown = text;
-            }
+            eprint!("{}", wasmc_cli::diagnostic::render(&e));
             ExitCode::FAILURE
         }
     }
@@ -87,6 +84,39 @@ mod tests {
         );
         assert_eq!(build.target.as_deref(), Some("aarch64-apple-darwin"));
         assert!(Cli::try_parse_from(["wasmc", "build", "a.wat", "-O", "fast"]).is_err());
+    }
+
+    #[test]
+    fn tooling_subcommands_parse() {
+        assert!(
+            Cli::try_parse_from(["wasmc", "check", "p.wasm"]).is_err(),
+            "--host is required"
+        );
+        assert!(Cli::try_parse_from(["wasmc", "check", "p.wasm", "--host", "h.toml"]).is_ok());
+        assert!(Cli::try_parse_from(["wasmc", "cache", "clean", "--cache-dir", "d"]).is_ok());
+        assert!(Cli::try_parse_from(["wasmc", "cache"]).is_err());
+        assert!(Cli::try_parse_from(["wasmc", "completions", "zsh"]).is_ok());
+        assert!(Cli::try_parse_from(["wasmc", "man", "run", "--out-dir", "d"]).is_err());
+        let cli = Cli::try_parse_from([
+            "wasmc",
+            "run",
+            "-v",
+            "--no-cache",
+            "--fuel",
+            "10",
+            "--profile=perfmap",
+            "m.wasm",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        assert!(run.verbose && run.no_cache);
+        assert_eq!(run.fuel, Some(10));
+        assert!(
+            Cli::try_parse_from(["wasmc", "run", "--no-cache", "--cache-dir", "d", "m.wasm"])
+                .is_err()
+        );
     }
 
     #[test]

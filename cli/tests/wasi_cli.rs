@@ -3,12 +3,11 @@
 //! trap, 124 on `--timeout` (in Wasm code and while blocked in a host call), artifacts from
 //! `wasmc build`, `--import-map`, legacy `wasi_unstable` modules, and clear link errors.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{TempDir, repo_path, stderr, stdout, wasmc, wasmc_with_stdin};
+use common::{TempDir, repo_path, stderr, stdout, wasmc, wasmc_command, wasmc_with_stdin};
 
 fn fixture(name: &str) -> String {
     repo_path(&format!("tests/wasi/{name}"))
@@ -26,7 +25,7 @@ fn guest_gets_its_arguments_and_environment() {
     assert!(out.contains("environ count=1\n"), "{out}");
     assert!(out.contains("getenv(GREETING)=hi there\n"), "{out}");
     // The host environment is not passed unless asked for.
-    let o = Command::new(env!("CARGO_BIN_EXE_wasmc"))
+    let o = wasmc_command()
         .args(["run", "--inherit-env", &m])
         .env("WASMC_CLI_TEST_VAR", "inherited")
         .output()

@@ -7,6 +7,11 @@
 //! The header records a BLAKE3 checksum of the header itself and of every section the loader
 //! reads ([`metadata::checksum_parts`] defines which bytes); nothing here depends on time,
 //! paths, addresses or hash-map order, so the same input gives byte-identical artifacts.
+//!
+//! With a link prefix (`CompileOptions::link_prefix`) the object is also *linkable*: an
+//! allocated `.wasmc.image` section and four global symbols let the system linker put it into
+//! a native program (docs/STATIC_LINKING.md). Symbols are not relocations: the object still
+//! has none.
 
 use object::write::{Object, SectionId, Symbol, SymbolSection};
 use object::{
@@ -98,6 +103,7 @@ pub(crate) fn write(
     options: CodegenOptions,
     module: &ModuleInfo<'_>,
     code: &Code,
+    link_prefix: Option<&str>,
 ) -> Result<Vec<u8>, CompileError> {
     let meta = module_metadata(module, code).encode();
     let traps = metadata::encode_trap_table(&code.traps);
@@ -110,11 +116,15 @@ pub(crate) fn write(
             metadata::flags::EPOCH_INTERRUPTION
         } else {
             0
+        } | if options.consume_fuel {
+            metadata::flags::FUEL
+        } else {
+            0
         },
         memory_reservation: MEMORY_RESERVATION,
         memory_guard: MEMORY_GUARD,
         meta_hash: metadata::Fnv64::hash(&meta),
-        compiler_version: env!("CARGO_PKG_VERSION").to_string(),
+        compiler_version: metadata::COMPILER_VERSION.to_string(),
         checksum: [0; 32],
     };
     header.checksum = checksum(
@@ -125,6 +135,16 @@ pub(crate) fn write(
         &code.text,
     );
     let header = header.encode();
+    let image = link_prefix.map(|_| {
+        obj::ImageParts {
+            header: &header,
+            meta: &meta,
+            traps: &traps,
+            data: &module.data_bytes,
+            text_len: code.text.len() as u64,
+        }
+        .encode()
+    });
 
     let format = if target.is_macho() {
         BinaryFormat::MachO
@@ -179,16 +199,63 @@ pub(crate) fn write(
         value: 0,
         size: metadata::HEADER_SIZE as u64,
         kind: SymbolKind::Data,
-        scope: SymbolScope::Linkage,
+        // Two linkable artifacts in one program would clash on a global name they share.
+        scope: if link_prefix.is_some() {
+            SymbolScope::Compilation
+        } else {
+            SymbolScope::Linkage
+        },
         weak: false,
         section: SymbolSection::Section(hdr),
         flags: SymbolFlags::None,
     });
+    if let (Some(prefix), Some(image)) = (link_prefix, image) {
+        let image_id = section(&mut object, obj::IMAGE_SECTION, SectionKind::ReadOnlyData)?;
+        add_link_symbols(&mut object, prefix, text, code.text.len(), image_id, image);
+        if !target.is_macho() {
+            // Without this marker GNU ld gives the whole program an executable stack.
+            object.add_section(Vec::new(), b".note.GNU-stack".to_vec(), SectionKind::Other);
+        }
+    }
     let bytes = object
         .write()
         .map_err(|e| CompileError::codegen(None, format!("writing the object: {e}")))?;
     check_self_contained(&bytes)?;
     Ok(bytes)
+}
+
+/// Adds the image section contents and the global symbols `Artifact::from_linked` needs
+/// (`obj::LinkSymbols`). Hidden visibility (`SymbolScope::Linkage`): visible to the static
+/// linker, not exported from a shared library.
+fn add_link_symbols(
+    object: &mut Object<'_>,
+    prefix: &str,
+    text: SectionId,
+    text_len: usize,
+    image_id: SectionId,
+    image: Vec<u8>,
+) {
+    let names = obj::LinkSymbols::new(prefix);
+    let image_len = image.len() as u64;
+    object.set_section_data(image_id, image, 16);
+    let text_len = text_len as u64;
+    for (name, section, value, size, kind) in [
+        (names.text, text, 0, text_len, SymbolKind::Text),
+        (names.text_end, text, text_len, 0, SymbolKind::Text),
+        (names.image, image_id, 0, image_len, SymbolKind::Data),
+        (names.image_end, image_id, image_len, 0, SymbolKind::Data),
+    ] {
+        object.add_symbol(Symbol {
+            name: name.into_bytes(),
+            value,
+            size,
+            kind,
+            scope: SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Section(section),
+            flags: SymbolFlags::None,
+        });
+    }
 }
 
 /// The whole-artifact checksum over the bytes [`metadata::checksum_parts`] names.

@@ -6,21 +6,34 @@
 //! about the time of one function's compilation and returns [`crate::CompileError::Cancelled`].
 //! Progress is reported after each defined function is compiled, from the worker thread that
 //! compiled it, as `(done, total)` with `done` strictly increasing up to `total`.
+//! Phase timings, when asked for with [`CompileControl::on_phase`], are reported once per
+//! phase, on the calling thread, as soon as the phase ends (see [`PHASES`] for their names).
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::CompileError;
 
 /// The progress callback: `(functions compiled so far, defined functions in the module)`.
 pub type ProgressFn = dyn Fn(usize, usize) + Send + Sync;
 
-/// Cancellation and progress for [`crate::Compiler::compile_with`].
+/// The phase-timing callback: `(phase name, wall-clock time it took)`.
+pub type PhaseFn = dyn Fn(&str, Duration) + Send + Sync;
+
+/// The phases [`CompileControl::on_phase`] reports, in order: `validate` (parsing and
+/// validating the module, building its description), `codegen` (translating every function
+/// to Cranelift IR, compiling it and laying `.text` out, on the worker threads) and `emit`
+/// (writing the artifact's object file in memory).
+pub const PHASES: [&str; 3] = ["validate", "codegen", "emit"];
+
+/// Cancellation, progress and phase timings for [`crate::Compiler::compile_with`].
 #[derive(Clone, Default)]
 pub struct CompileControl {
     cancel: Arc<AtomicBool>,
     progress: Option<Arc<ProgressFn>>,
+    phase: Option<Arc<PhaseFn>>,
 }
 
 impl fmt::Debug for CompileControl {
@@ -28,6 +41,7 @@ impl fmt::Debug for CompileControl {
         f.debug_struct("CompileControl")
             .field("cancelled", &self.is_cancelled())
             .field("progress", &self.progress.is_some())
+            .field("phase", &self.phase.is_some())
             .finish()
     }
 }
@@ -51,6 +65,16 @@ impl CompileControl {
         f: impl Fn(usize, usize) + Send + Sync + 'static,
     ) -> CompileControl {
         self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Calls `f(phase, elapsed)` when each compilation phase ends (names in [`PHASES`]), on
+    /// the thread that called `compile_with`. A phase that fails is not reported.
+    pub fn on_phase(
+        mut self,
+        f: impl Fn(&str, Duration) + Send + Sync + 'static,
+    ) -> CompileControl {
+        self.phase = Some(Arc::new(f));
         self
     }
 
@@ -82,6 +106,16 @@ impl CompileControl {
         if let Some(p) = &self.progress {
             p(done, total);
         }
+    }
+
+    /// Reports that `phase` (one of [`PHASES`]) ran from `start` until now, and returns now
+    /// as the start of the next phase.
+    pub(crate) fn phase_done(&self, phase: &str, start: Instant) -> Instant {
+        let now = Instant::now();
+        if let Some(p) = &self.phase {
+            p(phase, now.saturating_duration_since(start));
+        }
+        now
     }
 }
 
@@ -116,6 +150,27 @@ mod tests {
         seen.sort_unstable();
         let expected: Vec<_> = (1..=40).map(|d| (d, 40)).collect();
         assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn phases_are_reported_once_each_in_order() {
+        let wasm = many_functions(3);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        let control =
+            CompileControl::new().on_phase(move |p, _| s2.lock().unwrap().push(p.to_owned()));
+        crate::Compiler::new(&crate::CompileOptions::new())
+            .unwrap()
+            .compile_with(&wasm, &control)
+            .unwrap();
+        assert_eq!(*seen.lock().unwrap(), PHASES);
+        // A module that fails validation reports no phase at all.
+        seen.lock().unwrap().clear();
+        let r = crate::Compiler::new(&crate::CompileOptions::new())
+            .unwrap()
+            .compile_with(b"\0asm\x01\0\0\0\xff", &control);
+        assert!(r.is_err());
+        assert!(seen.lock().unwrap().is_empty());
     }
 
     #[test]

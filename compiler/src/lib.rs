@@ -36,7 +36,7 @@ mod layout;
 mod trampolines;
 mod translate;
 
-pub use control::{CompileControl, ProgressFn};
+pub use control::{CompileControl, PHASES, PhaseFn, ProgressFn};
 pub use environ::WasmFeature;
 pub use error::CompileError;
 pub use isa::{CpuLevel, MEMORY_GUARD, MEMORY_RESERVATION};
@@ -60,8 +60,10 @@ pub struct CompileOptions {
     target: Option<Target>,
     opt_level: OptLevel,
     epoch_interruption: bool,
+    consume_fuel: bool,
     features: environ::FeatureSet,
     cpu: CpuLevel,
+    link_prefix: Option<String>,
 }
 
 impl CompileOptions {
@@ -71,8 +73,10 @@ impl CompileOptions {
             target: Target::host(),
             opt_level: OptLevel::Speed,
             epoch_interruption: true,
+            consume_fuel: false,
             features: environ::FeatureSet::all(),
             cpu: CpuLevel::Baseline,
+            link_prefix: None,
         }
     }
 
@@ -118,6 +122,33 @@ impl CompileOptions {
         self.epoch_interruption = enable;
         self
     }
+
+    /// Makes the code count fuel: every operator that does work costs one unit (structural
+    /// ones such as `block`, `end`, `nop` are free), and at every function entry and loop
+    /// header code whose store has spent its fuel traps with `OutOfFuel`. The host sets the
+    /// budget with `wasmc_loader::Store::set_fuel` (a store starts with none) and reads it
+    /// with `get_fuel`. Off by default: it keeps a counter in a register and writes it back
+    /// around calls, which costs time (docs/EMBEDDING.md gives numbers). The artifact header
+    /// records it (`abi::metadata::flags::FUEL`); how the counting works is in
+    /// `translate/fuel.rs`.
+    pub fn consume_fuel(mut self, enable: bool) -> CompileOptions {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Makes the artifact linkable into a native program by the system linker
+    /// (docs/STATIC_LINKING.md): it gains a `.wasmc.image` section (header, metadata, trap
+    /// table and data once more, in one allocated blob) and the global symbols
+    /// `<prefix>_text`, `<prefix>_text_end`, `<prefix>_image`, `<prefix>_image_end`
+    /// (`wasmc_abi::obj::LinkSymbols`), which `wasmc_loader::Artifact::from_linked` takes.
+    /// The prefix keeps two artifacts in one program apart; it must be a C identifier of at
+    /// most 64 bytes (`wasmc_abi::obj::is_link_prefix`), which [`Compiler::new`] checks.
+    /// `None` (the default) writes a plain artifact. The object stays loadable with
+    /// `Artifact::from_file`/`from_bytes` either way.
+    pub fn link_prefix(mut self, prefix: Option<&str>) -> CompileOptions {
+        self.link_prefix = prefix.map(str::to_string);
+        self
+    }
 }
 
 impl Default for CompileOptions {
@@ -131,6 +162,7 @@ pub struct Compiler {
     target: Target,
     isa: isa::Isa,
     codegen: translate::CodegenOptions,
+    link_prefix: Option<String>,
 }
 
 impl std::fmt::Debug for Compiler {
@@ -153,15 +185,29 @@ impl Compiler {
         let target = options.target.ok_or_else(|| CompileError::Target {
             message: "the host is not a supported target; choose one explicitly".into(),
         })?;
+        if let Some(p) = options
+            .link_prefix
+            .as_deref()
+            .filter(|p| !wasmc_abi::obj::is_link_prefix(p))
+        {
+            return Err(CompileError::Target {
+                message: format!(
+                    "link prefix {p:?} is not a C identifier of at most {} bytes",
+                    wasmc_abi::obj::MAX_LINK_PREFIX_LEN
+                ),
+            });
+        }
         let isa = isa::build_isa(target, options.opt_level, options.cpu)?;
         let codegen = translate::CodegenOptions {
             epoch_interruption: options.epoch_interruption,
+            consume_fuel: options.consume_fuel,
             features: options.features,
         };
         Ok(Compiler {
             target,
             isa,
             codegen,
+            link_prefix: options.link_prefix.clone(),
         })
     }
 
@@ -193,12 +239,24 @@ impl Compiler {
         control: &CompileControl,
     ) -> Result<Vec<u8>, CompileError> {
         control.check()?;
+        let start = std::time::Instant::now();
         let mut module = environ::translate_module(wasm, self.codegen.features)?;
+        let start = control.phase_done("validate", start);
         let bodies = std::mem::take(&mut module.bodies);
         let code = layout::compile_all_with(&*self.isa.isa, self.codegen, &module, bodies, control)
             .map_err(|e| environ::name_disabled_feature(wasm, self.codegen.features, e))?;
+        let start = control.phase_done("codegen", start);
         control.check()?;
-        artifact::write(self.target, self.isa.features, self.codegen, &module, &code)
+        let artifact = artifact::write(
+            self.target,
+            self.isa.features,
+            self.codegen,
+            &module,
+            &code,
+            self.link_prefix.as_deref(),
+        )?;
+        control.phase_done("emit", start);
+        Ok(artifact)
     }
 }
 

@@ -74,6 +74,16 @@ pub enum LoadError {
         /// Hash of this loader.
         expected: u64,
     },
+    /// The artifact was written by another version of the wasmc compiler.
+    #[error(
+        "artifact was built by wasmc compiler version {found:?}, but this loader is version {expected:?}; rebuild the artifact with this wasmc version"
+    )]
+    CompilerVersion {
+        /// Version recorded in the artifact.
+        found: String,
+        /// Version of this loader (`wasmc_abi::metadata::COMPILER_VERSION`).
+        expected: &'static str,
+    },
     /// The artifact targets another platform.
     #[error("artifact was compiled for {artifact}, but this host is {host}")]
     WrongTarget {

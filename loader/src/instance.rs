@@ -333,7 +333,9 @@ impl Instance {
                 )));
             }
         }
-        let index = allocate(store, artifact)?;
+        // Resource limits and the instance budget, before anything is allocated.
+        store.check_instantiation(artifact)?;
+        let index = allocate(store, artifact).inspect_err(|_| store.uncharge_instance())?;
         let instance = Instance {
             store_id: store.opaque.id,
             index,

@@ -45,9 +45,10 @@
 //! (§3 traps, §4 memory, §7 instantiation, §8 this API).
 //!
 //! All of the workspace's `unsafe` code lives in this crate, in `mmap.rs`, `vmctx.rs`,
-//! `func.rs` (the entry call and host shims), `libcalls.rs`, `traphandlers/`, `interrupt.rs`
-//! (atomic writes to the store context), `from_static.rs` and the artifact loader; every
-//! other module uses their safe wrappers.
+//! `func.rs` (the entry call and host shims), `libcalls.rs`, `limits.rs` (the fuel word of
+//! the store context, the limiter's way from a builtin to the store), `traphandlers/`,
+//! `interrupt.rs` (atomic writes to the store context), `from_static.rs` and the artifact
+//! loader; every other module uses their safe wrappers.
 #![allow(
     unsafe_code,
     reason = "the loader maps code, calls into it and handles its faults"
@@ -67,9 +68,11 @@ mod import_map;
 mod instance;
 mod interrupt;
 mod libcalls;
+mod limits;
 mod linker;
 mod memory;
 mod mmap;
+pub mod profiling;
 mod store;
 mod table;
 mod trace;
@@ -88,6 +91,10 @@ pub use global::Global;
 pub use import_map::{ImportMap, ImportMapError};
 pub use instance::{Extern, INITIALIZE_EXPORT, Instance};
 pub use interrupt::InterruptHandle;
+pub use limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, InstanceBudget,
+    ResourceLimiter, StoreLimits, StoreLimitsBuilder,
+};
 pub use linker::{IntoFunc, Linker};
 pub use memory::{MAX_PAGES, Memory};
 pub use store::{DEFAULT_MAX_WASM_STACK, Store};

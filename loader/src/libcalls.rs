@@ -8,11 +8,15 @@
 //! returns nonzero; compiled code then raises `HostTrap`. Bounds are checked before any write,
 //! so a failing bulk operation writes nothing (Wasm 2.0 semantics).
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use wasmc_abi::builtins::GROW_TRAPPED;
 use wasmc_abi::{TrapCode, vmoffsets};
 
-use crate::memory::grow_memory;
+use crate::limits::{GrowRequest, Verdict};
+use crate::memory::{grow_memory, memory_grow_request};
 use crate::store::StoreOpaque;
-use crate::table::grow_table;
+use crate::table::{grow_table, table_grow_request};
 use crate::traphandlers::{HostFailure, record_host_failure};
 use crate::vmctx::{VMStoreContext, vmctx_word};
 
@@ -98,7 +102,41 @@ fn table_id(store: &StoreOpaque, inst: usize, table: u32) -> Option<usize> {
         .copied()
 }
 
-/// `memory.grow`: old size in pages, or `u64::MAX` (-1).
+/// What the store's resource limiter (if any) says about `request` (`None`: nothing to
+/// ask), as a `grow` builtin must answer: `None` to go on, `Some(u64::MAX)` (-1) if refused,
+/// `Some(GROW_TRAPPED)` after recording the limiter's error, or its panic, as the trap.
+///
+/// # Safety
+///
+/// `store` comes from `context` in a builtin called by compiled code (so the store context's
+/// `store` points at the running `Store<T>` that `limiter_hook` was made for).
+unsafe fn ask_limiter(store: &StoreOpaque, request: Option<GrowRequest>) -> Option<u64> {
+    let (Some(hook), Some(request)) = (store.limiter_hook, request) else {
+        return None;
+    };
+    // SAFETY: the store context is live while its store runs Wasm; a field read (another
+    // thread may write `epoch_deadline`, never `store`).
+    let store_ptr = unsafe { (&raw const (*store.ctx_ptr()).store).read() };
+    // The limiter is host code: it must not unwind into compiled code.
+    // SAFETY: per the contract, `store_ptr` is the running `Store<T>` of `hook`'s `T`; the
+    // caller holds only the store's `opaque`, which the hook does not touch.
+    let verdict = catch_unwind(AssertUnwindSafe(|| unsafe { hook(store_ptr, &request) }));
+    match verdict {
+        Ok(Ok(Verdict::Allow)) => None,
+        Ok(Ok(Verdict::Refuse(_))) => Some(u64::MAX),
+        Ok(Err(e)) => {
+            record_host_failure(HostFailure::Error(e));
+            Some(GROW_TRAPPED)
+        }
+        Err(panic) => {
+            record_host_failure(HostFailure::Panic(panic));
+            Some(GROW_TRAPPED)
+        }
+    }
+}
+
+/// `memory.grow`: old size in pages, `u64::MAX` (-1) if it cannot grow, or `GROW_TRAPPED`
+/// after recording a trap (the resource limiter failed).
 ///
 /// # Safety
 ///
@@ -107,9 +145,17 @@ fn table_id(store: &StoreOpaque, inst: usize, table: u32) -> Option<usize> {
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, inst) = unsafe { context(vmctx) };
-    memory_id(store, inst, mem)
-        .and_then(|id| grow_memory(store.memories.get_mut(id)?, delta))
-        .unwrap_or(u64::MAX)
+    let Some(id) = memory_id(store, inst, mem).filter(|id| *id < store.memories.len()) else {
+        return u64::MAX;
+    };
+    if delta > 0 {
+        let request = memory_grow_request(&store.memories[id], delta);
+        // SAFETY: `store` comes from `context` in a builtin.
+        if let Some(answer) = unsafe { ask_limiter(store, request) } {
+            return answer;
+        }
+    }
+    grow_memory(&mut store.memories[id], delta).unwrap_or(u64::MAX)
 }
 
 /// `memory.copy`, possibly between two memories; overlapping ranges behave like memmove.
@@ -228,7 +274,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data_index: u32) {
     }
 }
 
-/// `table.grow`: old size, or `u64::MAX` (-1).
+/// `table.grow`: old size, `u64::MAX` (-1), or `GROW_TRAPPED` (as `memory_grow`).
 ///
 /// # Safety
 ///
@@ -237,9 +283,17 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data_index: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: usize) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, inst) = unsafe { context(vmctx) };
-    table_id(store, inst, table)
-        .and_then(|id| grow_table(store.tables.get_mut(id)?, delta, init))
-        .unwrap_or(u64::MAX)
+    let Some(id) = table_id(store, inst, table).filter(|id| *id < store.tables.len()) else {
+        return u64::MAX;
+    };
+    if delta > 0 {
+        let request = table_grow_request(&store.tables[id], delta);
+        // SAFETY: `store` comes from `context` in a builtin.
+        if let Some(answer) = unsafe { ask_limiter(store, request) } {
+            return answer;
+        }
+    }
+    grow_table(&mut store.tables[id], delta, init).unwrap_or(u64::MAX)
 }
 
 /// `table.fill`.

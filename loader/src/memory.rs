@@ -13,6 +13,7 @@ use wasmc_abi::metadata::{MemoryType, WASM_PAGE_SIZE};
 
 use crate::artifact::{MEMORY_GUARD, MEMORY_RESERVATION};
 use crate::error::Error;
+use crate::limits::{GrowRequest, Verdict};
 use crate::mmap::MemoryMap;
 use crate::store::{MemoryData, Store};
 use crate::vmctx::{OwnedVm, VMMemoryDefinition, VmPtr};
@@ -87,7 +88,15 @@ pub(crate) fn new_memory_data(
     })
 }
 
+/// The question for the store's resource limiter before memory `m` grows by `delta` pages;
+/// `None` if the new size is not even addressable (the growth fails without asking).
+pub(crate) fn memory_grow_request(m: &MemoryData, delta: u64) -> Option<GrowRequest> {
+    let old = (m.map.accessible() as u64) / WASM_PAGE_SIZE;
+    GrowRequest::memory(old, old.checked_add(delta)?, m.ty.max)
+}
+
 /// Grows a memory by `delta` pages; the old size in pages, or `None` if it cannot grow.
+/// The resource limiter has been asked already (`memory_grow_request`).
 pub(crate) fn grow_memory(m: &mut MemoryData, delta: u64) -> Option<u64> {
     let old = (m.map.accessible() as u64) / WASM_PAGE_SIZE;
     let new = old.checked_add(delta)?;
@@ -111,9 +120,14 @@ impl Memory {
     ///
     /// # Errors
     ///
-    /// An instantiation error if the type is unsupported (memory64, shared, custom pages) or
-    /// the address space cannot be reserved.
+    /// An instantiation error if the type is unsupported (shared, custom pages), the address
+    /// space cannot be reserved, or the store's resource limiter refuses it
+    /// ([`crate::ResourceLimiter`]: the store's count of memories, the initial size).
     pub fn new<T>(store: &mut Store<T>, ty: MemoryType) -> Result<Memory, Error> {
+        store.check_counts(1, 0)?;
+        if store.limiter.is_some() {
+            store.check_initial(GrowRequest::memory(0, ty.min, ty.max))?;
+        }
         let data = new_memory_data(ty, None)?;
         store.opaque.memories.push(data);
         Ok(Memory {
@@ -165,13 +179,22 @@ impl Memory {
         self.rec(store).map.accessible()
     }
 
-    /// Grows the memory by `delta` pages, returning the old size in pages.
+    /// Grows the memory by `delta` pages, returning the old size in pages. The store's
+    /// resource limiter ([`Store::limiter`]) is asked first.
     ///
     /// # Errors
     ///
-    /// An instantiation-kind error if the memory would exceed its maximum.
+    /// A usage error if the memory would exceed its maximum; an instantiation-kind error
+    /// naming the limit if the resource limiter refuses, or the limiter's own error.
     pub fn grow<T>(&self, store: &mut Store<T>, delta: u64) -> Result<u64, Error> {
         store.opaque.check(self.store_id, "memory")?;
+        if delta > 0
+            && store.limiter.is_some()
+            && let Some(request) = memory_grow_request(self.rec(store), delta)
+            && let Verdict::Refuse(limit) = store.ask_limiter(&request)?
+        {
+            return Err(request.refused(limit));
+        }
         grow_memory(self.rec_mut(store), delta)
             .ok_or_else(|| Error::usage(format!("memory cannot grow by {delta} pages")))
     }

@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::func::{Func, HostFuncState};
 use crate::instance::{InitState, InstanceData};
 use crate::interrupt::{InterruptHandle, InterruptShared};
+use crate::limits::{BudgetCharge, LimiterFn, LimiterHook};
 use crate::mmap::MemoryMap;
 use crate::vmctx::{
     OwnedHostFunc, OwnedVm, VMFuncRef, VMGlobalDefinition, VMMemoryDefinition, VMStoreContext,
@@ -35,6 +36,8 @@ pub struct Store<T> {
     pub(crate) data: T,
     /// Host function closures created in this store (kept alive for their `VMHostFunc`s).
     pub(crate) host_states: Vec<Arc<HostFuncState<T>>>,
+    /// The resource limiter, if installed (`limits.rs`).
+    pub(crate) limiter: Option<LimiterFn<T>>,
 }
 
 /// The part of a store that does not depend on `T` (reachable from builtins).
@@ -63,6 +66,12 @@ pub(crate) struct StoreOpaque {
     /// How many instances are reactors waiting for `_initialize` (checked on every call only
     /// when nonzero).
     pub(crate) pending_reactors: usize,
+    /// How builtins reach `Store::limiter` (set with it; `limits.rs`).
+    pub(crate) limiter_hook: Option<LimiterHook>,
+    /// The store's share of an instance budget shared with other stores.
+    pub(crate) budget: Option<BudgetCharge>,
+    /// Whether `Store::set_fuel` was called.
+    pub(crate) fuel_enabled: bool,
 }
 
 /// The store's interrupt state; detaches it from the store context when dropped.
@@ -160,9 +169,13 @@ impl<T> Store<T> {
                 max_wasm_stack: DEFAULT_MAX_WASM_STACK,
                 entry_depth: 0,
                 pending_reactors: 0,
+                limiter_hook: None,
+                budget: None,
+                fuel_enabled: false,
             },
             data,
             host_states: Vec::new(),
+            limiter: None,
         }
     }
 
@@ -182,9 +195,11 @@ impl<T> Store<T> {
     }
 
     /// Sets how many bytes of native stack Wasm may use below the point where the host first
-    /// calls into this store; deeper recursion traps with `StackOverflow`. The default is
-    /// [`DEFAULT_MAX_WASM_STACK`]. The value must leave room on the thread's stack: the
-    /// thread's own guard page is not a recoverable trap.
+    /// calls into this store; deeper recursion traps with `StackOverflow` (unbounded recursion
+    /// costs the host an error, not its thread). The default is [`DEFAULT_MAX_WASM_STACK`].
+    /// The value must leave room on the thread's stack, below the host's own frames: the
+    /// thread's guard page is not a recoverable trap. It takes effect at the next call from
+    /// the host.
     pub fn set_max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.opaque.max_wasm_stack = bytes;
         self

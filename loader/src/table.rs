@@ -8,6 +8,7 @@ use wasmc_abi::ValType;
 use wasmc_abi::metadata::TableType;
 
 use crate::error::Error;
+use crate::limits::{GrowRequest, Verdict};
 use crate::store::{Store, TableData};
 use crate::val::{ExternRef, Val, raw_usize};
 use crate::vmctx::{OwnedVm, VMTableDefinition, VmPtr};
@@ -74,7 +75,15 @@ pub(crate) fn sync_def(t: &mut TableData) {
     });
 }
 
+/// The question for the store's resource limiter before table `t` grows by `delta`
+/// elements; `None` if the new size does not fit in this host's integers.
+pub(crate) fn table_grow_request(t: &TableData, delta: u64) -> Option<GrowRequest> {
+    let old = t.elements.len() as u64;
+    GrowRequest::table(old, old.checked_add(delta)?, t.ty.max)
+}
+
 /// Grows a table by `delta` elements set to `init`; the old size, or `None` if it cannot.
+/// The resource limiter has been asked already (`table_grow_request`).
 pub(crate) fn grow_table(t: &mut TableData, delta: u64, init: usize) -> Option<u64> {
     let old = t.elements.len() as u64;
     let new = old.checked_add(delta)?;
@@ -98,7 +107,8 @@ impl Table {
     /// # Errors
     ///
     /// A usage error if `init` does not match the element type; an instantiation error if
-    /// the table is too large.
+    /// the table is too large or the store's resource limiter refuses it (count of tables,
+    /// initial size).
     pub fn new<T>(store: &mut Store<T>, ty: TableType, init: Val) -> Result<Table, Error> {
         if init.ty() != ty.element {
             return Err(Error::usage(format!(
@@ -108,6 +118,10 @@ impl Table {
             )));
         }
         let raw = raw_usize(init.to_raw(&store.opaque)?);
+        store.check_counts(0, 1)?;
+        if store.limiter.is_some() {
+            store.check_initial(GrowRequest::table(0, ty.min, ty.max))?;
+        }
         let data = new_table_data(ty, raw, None)?;
         store.opaque.tables.push(data);
         Ok(Table {
@@ -176,7 +190,9 @@ impl Table {
     ///
     /// # Errors
     ///
-    /// A usage error if `init` has the wrong type or the table cannot grow that much.
+    /// A usage error if `init` has the wrong type or the table cannot grow that much; an
+    /// instantiation-kind error naming the limit if the store's resource limiter
+    /// ([`Store::limiter`]) refuses, or the limiter's own error.
     pub fn grow<T>(&self, store: &mut Store<T>, delta: u64, init: Val) -> Result<u64, Error> {
         store.opaque.check(self.store_id, "table")?;
         let elem = store.opaque.tables[self.index].ty.element;
@@ -187,6 +203,13 @@ impl Table {
             )));
         }
         let raw = raw_usize(init.to_raw(&store.opaque)?);
+        if delta > 0
+            && store.limiter.is_some()
+            && let Some(request) = table_grow_request(&store.opaque.tables[self.index], delta)
+            && let Verdict::Refuse(limit) = store.ask_limiter(&request)?
+        {
+            return Err(request.refused(limit));
+        }
         grow_table(&mut store.opaque.tables[self.index], delta, raw)
             .ok_or_else(|| Error::usage(format!("table cannot grow by {delta} elements")))
     }

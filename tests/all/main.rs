@@ -21,6 +21,7 @@ mod embedding;
 mod examples;
 mod host;
 mod host_objects;
+mod limits;
 mod targets;
 mod traps;
 mod wasi;

@@ -3,13 +3,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use wasmc_cli::diagnostic::SourceError;
 use wasmc_compiler::{
     CompileControl, CompileOptions, Compiler, CpuLevel, OptLevel, Target, WasmFeature,
 };
+
+use super::timings::Timings;
 
 /// Compile a Wasm module ahead of time into a native object file (an "artifact").
 #[derive(Debug, Args)]
@@ -38,6 +42,23 @@ pub struct BuildCommand {
     #[arg(long, value_name = "TRIPLE")]
     pub target: Option<String>,
 
+    #[command(flatten)]
+    pub compile: CompileArgs,
+
+    /// Count fuel in the code, so `wasmc run --fuel N` (or `Store::set_fuel`) can bound how
+    /// much work it does. Costs speed; recorded in the artifact.
+    #[arg(long)]
+    pub consume_fuel: bool,
+
+    /// Print how long each phase took (read, parse, validate, codegen, emit, write) on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// The compile flags `build` and `run` share. Every one of them is part of the cache key of
+/// `wasmc run` (through `CompileOptions`' `Debug` form).
+#[derive(Debug, Clone, Args)]
+pub struct CompileArgs {
     /// How hard to optimise.
     #[arg(short = 'O', long = "opt-level", value_enum, default_value_t = Opt::Speed)]
     pub opt_level: Opt,
@@ -51,6 +72,19 @@ pub struct BuildCommand {
     /// host without them refuses to load it.
     #[arg(long = "target-cpu", value_enum, default_value_t = Cpu::Baseline)]
     pub target_cpu: Cpu,
+}
+
+impl CompileArgs {
+    /// The compiler options these flags ask for (for the host target).
+    pub fn options(&self) -> CompileOptions {
+        let mut options = CompileOptions::new()
+            .opt_level(self.opt_level.into())
+            .cpu(self.target_cpu.into());
+        for (feature, enabled) in &self.wasm_features {
+            options = options.wasm_feature(*feature, *enabled);
+        }
+        options
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,12 +142,9 @@ impl From<Opt> for OptLevel {
 impl BuildCommand {
     /// Compiles `input` and writes the artifact.
     pub fn execute(self) -> anyhow::Result<ExitCode> {
-        let mut options = CompileOptions::new()
-            .opt_level(self.opt_level.into())
-            .cpu(self.target_cpu.into());
-        for (feature, enabled) in &self.wasm_features {
-            options = options.wasm_feature(*feature, *enabled);
-        }
+        let begin = Instant::now();
+        let timings = Timings::new(self.verbose);
+        let mut options = self.compile.options().consume_fuel(self.consume_fuel);
         if let Some(triple) = &self.target {
             let target = Target::from_triple(triple).with_context(|| {
                 let known: Vec<&str> = Target::ALL.iter().map(|t| t.triple()).collect();
@@ -127,8 +158,11 @@ impl BuildCommand {
         let compiler = Compiler::new(&options).context("setting up the compiler")?;
 
         let name = self.input.display().to_string();
+        let start = Instant::now();
         let source = std::fs::read(&self.input).with_context(|| format!("reading {name}"))?;
+        let start = timings.since("read", start);
         let wasm = wasmc_cli::input::wasm_from_source(&source, &name)?;
+        timings.since("parse", start);
         let bar = progress_bar();
         let control = {
             let bar = bar.clone();
@@ -137,21 +171,25 @@ impl BuildCommand {
                 bar.set_position(done as u64);
             })
         };
-        let compiled = compiler.compile_with(&wasm, &control);
+        let compiled = compiler.compile_with(&wasm, &timings.watch(control));
         bar.finish_and_clear();
-        let artifact = compiled.with_context(|| format!("compiling {name}"))?;
+        let artifact = compiled
+            .map_err(|e| SourceError::new(&name, &wasm, e))
+            .with_context(|| format!("compiling {name}"))?;
 
         let output = self
             .output
             .clone()
             .unwrap_or_else(|| default_output(&self.input));
+        let start = Instant::now();
         std::fs::write(&output, &artifact)
             .with_context(|| format!("writing {}", output.display()))?;
+        timings.since("write", start);
+        timings.total(begin);
         Ok(ExitCode::SUCCESS)
     }
 }
 
-/// `dir/app.wasm` -> `dir/app.wasmc.o`.
 /// A bar of compiled functions on stderr when it is a terminal; nothing otherwise (in CI logs,
 /// pipes and tests). Fed by the compiler's progress callback from its worker threads.
 fn progress_bar() -> ProgressBar {
@@ -168,6 +206,7 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
+/// `dir/app.wasm` -> `dir/app.wasmc.o`.
 fn default_output(input: &Path) -> PathBuf {
     input.with_extension("wasmc.o")
 }

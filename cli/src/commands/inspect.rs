@@ -15,6 +15,7 @@ use wasmc_abi::metadata::{
     ExternKind, GlobalType, ImportKind, MemoryType, ModuleMetadata, SegmentMode, TableType, flags,
     isa_features,
 };
+use wasmc_cli::diagnostic::SourceError;
 use wasmc_cli::input::{InputKind, wasm_from_source};
 use wasmc_compiler::{CompileOptions, Compiler, Target};
 use wasmc_loader::ArtifactInfo;
@@ -67,6 +68,7 @@ impl InspectCommand {
             let compiler = Compiler::new(&options).context("setting up the compiler")?;
             let artifact = compiler
                 .compile(&wasm)
+                .map_err(|e| SourceError::new(&name, &wasm, e))
                 .with_context(|| format!("compiling {name}"))?;
             (artifact, true)
         };

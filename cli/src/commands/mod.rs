@@ -2,8 +2,13 @@
 //! returns the process exit status, or an error for `main` to print.
 
 mod build;
+mod cache;
+mod check;
+mod completions;
 mod inspect;
+mod man;
 mod run;
+mod timings;
 mod wast;
 
 use std::process::ExitCode;
@@ -11,7 +16,11 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 pub use build::BuildCommand;
+pub use cache::CacheCommand;
+pub use check::CheckCommand;
+pub use completions::CompletionsCommand;
 pub use inspect::InspectCommand;
+pub use man::ManCommand;
 pub use run::RunCommand;
 pub use wast::WastCommand;
 
@@ -24,8 +33,16 @@ pub enum Command {
     Run(RunCommand),
     /// Print what an artifact holds: versions, target, imports, exports, sizes, checksum.
     Inspect(InspectCommand),
+    /// Check offline that a plugin links against a host manifest.
+    Check(CheckCommand),
+    /// Show or clear the compilation cache of `wasmc run`.
+    Cache(CacheCommand),
     /// Run WebAssembly spec-test scripts (.wast).
     Wast(WastCommand),
+    /// Print a shell completion script.
+    Completions(CompletionsCommand),
+    /// Print the man page (roff), or write every page to a directory.
+    Man(ManCommand),
 }
 
 impl Command {
@@ -35,7 +52,11 @@ impl Command {
             Command::Build(c) => c.execute(),
             Command::Run(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
+            Command::Check(c) => c.execute(),
+            Command::Cache(c) => c.execute(),
             Command::Wast(c) => c.execute(),
+            Command::Completions(c) => c.execute(),
+            Command::Man(c) => c.execute(),
         }
     }
 }

@@ -8,14 +8,22 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use std::time::Instant;
+
 use anyhow::{Context, bail};
-use clap::Args;
-use wasmc_abi::metadata::ExternKind;
-use wasmc_cli::input::{InputKind, compile_and_load, wasm_from_source};
+use clap::{Args, ValueEnum};
+use wasmc_abi::metadata::{ExternKind, flags};
+use wasmc_cli::cache::{Cache, default_dir};
+use wasmc_cli::diagnostic::SourceError;
+use wasmc_cli::input::{InputKind, wasm_from_source};
 use wasmc_cli::values::{format_val, parse_arg};
-use wasmc_compiler::{CompileOptions, Compiler};
+use wasmc_compiler::{CompileControl, Compiler};
+use wasmc_loader::profiling::PerfMap;
 use wasmc_loader::wasi::{self, WasiCtx, WasiCtxBuilder};
-use wasmc_loader::{Artifact, ImportMap, Linker, Store, Val};
+use wasmc_loader::{Artifact, ImportMap, Linker, Store, TrapCode, Val};
+
+use super::build::CompileArgs;
+use super::timings::Timings;
 
 /// The exit status of a run that trapped: what a process killed by `abort` (SIGABRT) reports,
 /// as `wasmtime run` does.
@@ -44,6 +52,11 @@ only the directories given with --dir/--dir-readonly. Paths cannot leave those d
 (`..`, absolute paths and symlinks pointing outside are refused); see docs/WASI.md. Imports
 from other modules fail with an error naming the import, unless --import-map renames them.
 
+Wasm and WAT input is compiled once and kept in the compilation cache (keyed by the module,
+this wasmc build, the target and every compile flag; see `wasmc cache`); later runs load it
+from there. -v shows whether the cache hit and how long each phase took. -O, --wasm-feature
+and --target-cpu apply to Wasm/WAT input (an artifact is already compiled).
+
 Exit status: the guest's `proc_exit` status (0 if `_start` returns), 134 if the Wasm code
 trapped (the trap is printed on stderr), 124 if --timeout expired, 1 for any other error.
 
@@ -52,7 +65,9 @@ Examples:
   wasmc run --dir data::/data --env LANG=C prog.wasm input.txt
   wasmc run --timeout 2s --dir-readonly . prog.wasm
   wasmc build prog.wasm -o prog.wasmc.o && wasmc run prog.wasmc.o
-  wasmc run --invoke fib examples/fib.wat 20")]
+  wasmc run --invoke fib examples/fib.wat 20
+  wasmc run -v --fuel 1000000 --invoke fib examples/fib.wat 20
+  perf record wasmc run --profile=perfmap prog.wasm && perf report")]
 pub struct RunCommand {
     /// Call this exported function instead of `_start`, with ARGS as its arguments.
     #[arg(long, value_name = "NAME")]
@@ -86,6 +101,34 @@ pub struct RunCommand {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
 
+    #[command(flatten)]
+    pub compile: CompileArgs,
+
+    /// Give the guest N units of fuel (about one per Wasm operator) and trap with "all fuel
+    /// consumed" when it has spent them. Wasm/WAT input is compiled with fuel metering; an
+    /// artifact must have been built with `wasmc build --consume-fuel`.
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
+
+    /// Profiler support: `perfmap` writes `/tmp/perf-<pid>.map` naming every Wasm function,
+    /// so `perf record`/`perf report` show `wasm::module::function` names.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub profile: Option<Profile>,
+
+    /// Keep compiled Wasm/WAT here [default: $WASMC_CACHE_DIR, else $XDG_CACHE_HOME/wasmc,
+    /// else ~/.cache/wasmc].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile in memory without reading or writing the compilation cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+
+    /// Print what the cache did and how long each phase took (read, parse, cache lookup,
+    /// compile phases, load, instantiate, run) on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+
     /// The program: .wasm, .wat, or an artifact from `wasmc build`.
     #[arg(value_name = "MODULE")]
     pub file: PathBuf,
@@ -97,6 +140,13 @@ pub struct RunCommand {
         value_name = "ARGS"
     )]
     pub args: Vec<String>,
+}
+
+/// `--profile` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    /// Write `/tmp/perf-<pid>.map` for Linux `perf`.
+    Perfmap,
 }
 
 /// Parses `500ms`, `2s`, `1.5s`, `3m`, `100us`, `10ns` or a bare number of seconds.
@@ -133,11 +183,35 @@ fn parse_dir(spec: &str) -> (&str, &str) {
 impl RunCommand {
     /// Loads, links, instantiates and runs the program.
     pub fn execute(self) -> anyhow::Result<ExitCode> {
+        let begin = Instant::now();
+        let timings = Timings::new(self.verbose);
         let name = self.file.display().to_string();
-        let artifact = self.load(&name)?;
+        let artifact = self.load(&name, &timings)?;
+
+        // Kept alive for the run: the map names the code while it is mapped.
+        let _perf_map = match self.profile {
+            Some(Profile::Perfmap) => {
+                let map = PerfMap::open().context("opening the perf map (--profile=perfmap)")?;
+                map.add(&artifact).with_context(|| {
+                    format!("writing {} (--profile=perfmap)", map.path().display())
+                })?;
+                timings.note(&format!("perf map: {}", map.path().display()));
+                Some(map)
+            }
+            None => None,
+        };
 
         let ctx = self.wasi_ctx(&name)?;
         let mut store = Store::new(ctx);
+        if let Some(fuel) = self.fuel {
+            if artifact.header().flags & flags::FUEL == 0 {
+                bail!(
+                    "--fuel cannot limit {name}: it was compiled without fuel metering \
+                     (rebuild it with `wasmc build --consume-fuel`)"
+                );
+            }
+            store.set_fuel(fuel).context("setting --fuel")?;
+        }
         let mut linker = Linker::<WasiCtx>::new();
         wasi::add_to_linker(&mut linker, |ctx| ctx);
         if let Some(path) = &self.import_map {
@@ -164,8 +238,9 @@ impl RunCommand {
             }
             None => None,
         };
-        let outcome = self.instantiate_and_run(&mut store, &linker, &artifact, &name);
+        let outcome = self.instantiate_and_run(&mut store, &linker, &artifact, &name, &timings);
         drop(watchdog);
+        timings.total(begin);
         outcome
     }
 
@@ -210,11 +285,14 @@ impl RunCommand {
         linker: &Linker<WasiCtx>,
         artifact: &Artifact,
         name: &str,
+        timings: &Timings,
     ) -> anyhow::Result<ExitCode> {
+        let start = Instant::now();
         let instance = match linker.instantiate(store, artifact) {
             Ok(i) => i,
-            Err(e) => return self.finish_with_error(e, &format!("instantiating {name}")),
+            Err(e) => return self.finish_with_error(e, &format!("instantiating {name}"), name),
         };
+        timings.since("instantiate", start);
 
         let func_name = self.invoke.as_deref().unwrap_or("_start");
         let Some(func) = instance.get_func(store, func_name) else {
@@ -264,8 +342,11 @@ impl RunCommand {
             })
             .collect::<anyhow::Result<Vec<Val>>>()?;
         let mut results = vec![Val::I32(0); ty.results.len()];
-        if let Err(e) = func.call(store, &args, &mut results) {
-            return self.finish_with_error(e, &format!("running `{func_name}` of {name}"));
+        let start = Instant::now();
+        let called = func.call(store, &args, &mut results);
+        timings.since("run", start);
+        if let Err(e) = called {
+            return self.finish_with_error(e, &format!("running `{func_name}` of {name}"), name);
         }
         wasi::flush_host_stdio();
         for r in &results {
@@ -277,7 +358,12 @@ impl RunCommand {
     /// Maps a loader error to the process outcome: `proc_exit` exits with the guest's status,
     /// a deadline exits 124, a trap prints its message and wasm backtrace and exits 134, anything else is an
     /// error for `main`.
-    fn finish_with_error(&self, e: wasmc_loader::Error, doing: &str) -> anyhow::Result<ExitCode> {
+    fn finish_with_error(
+        &self,
+        e: wasmc_loader::Error,
+        doing: &str,
+        name: &str,
+    ) -> anyhow::Result<ExitCode> {
         wasi::flush_host_stdio();
         if let Some(status) = e.exit_code() {
             // The OS keeps only the low 8 bits of an exit status as well.
@@ -289,11 +375,21 @@ impl RunCommand {
             eprintln!("error: {doing}: timed out after {t:?} (--timeout); the guest was stopped");
             return Ok(ExitCode::from(TIMEOUT_EXIT_STATUS));
         }
-        if e.is_trap() {
-            eprintln!("error: {doing}: {e}");
-            if let Some(trap) = e.as_trap()
-                && !trap.backtrace.is_empty()
+        if let Some(trap) = e.as_trap() {
+            // Like rustc: what, where, the context, then the backtrace.
+            eprintln!("error: {trap}");
+            match (trap.func_index, &trap.func_name) {
+                (Some(i), Some(n)) => eprintln!("  --> {name}: function {i} `{n}`"),
+                (Some(i), None) => eprintln!("  --> {name}: function {i}"),
+                _ => {}
+            }
+            eprintln!("  = note: while {doing}");
+            if trap.code == TrapCode::OutOfFuel
+                && let Some(fuel) = self.fuel
             {
+                eprintln!("  = hint: the guest used up the {fuel} units of fuel given with --fuel");
+            }
+            if !trap.backtrace.is_empty() {
                 eprintln!("wasm backtrace (innermost first):");
                 for (i, frame) in trap.backtrace.iter().enumerate() {
                     eprintln!("  {i:>3}: {frame}");
@@ -304,28 +400,116 @@ impl RunCommand {
         Err(anyhow::Error::new(e).context(doing.to_owned()))
     }
 
-    /// Reads MODULE and turns it into a loaded artifact, compiling Wasm or WAT in memory.
-    fn load(&self, name: &str) -> anyhow::Result<Artifact> {
+    /// Reads MODULE and turns it into a loaded artifact: an artifact file is loaded as is;
+    /// Wasm or WAT is taken from the compilation cache, or compiled (and then stored there).
+    fn load(&self, name: &str, timings: &Timings) -> anyhow::Result<Artifact> {
+        let start = Instant::now();
         let bytes = std::fs::read(&self.file).with_context(|| format!("reading {name}"))?;
-        match InputKind::detect(&bytes) {
-            InputKind::Artifact => {
-                drop(bytes);
-                // SAFETY: the user asked us to run this file, which carries an object-file
-                // magic and is taken to be an artifact from `wasmc build`; running it is
-                // running native code they chose, like executing a binary. The loader still
-                // checks the header, target, format version and layout hash before mapping
-                // anything executable.
-                #[allow(unsafe_code, reason = "running an artifact file the user named")]
-                let artifact = unsafe { Artifact::from_file(&self.file) };
-                artifact.with_context(|| format!("loading artifact {name}"))
-            }
-            InputKind::Wasm | InputKind::Wat => {
-                let wasm = wasm_from_source(&bytes, name)?;
-                let compiler = Compiler::new(&CompileOptions::new())
-                    .context("setting up the compiler for this host")?;
-                compile_and_load(&compiler, &wasm).with_context(|| format!("preparing {name}"))
-            }
+        let start = timings.since("read", start);
+        if InputKind::detect(&bytes) == InputKind::Artifact {
+            drop(bytes);
+            // SAFETY: the user asked us to run this file, which carries an object-file
+            // magic and is taken to be an artifact from `wasmc build`; running it is
+            // running native code they chose, like executing a binary. The loader still
+            // checks the header, target, format version and layout hash before mapping
+            // anything executable.
+            #[allow(unsafe_code, reason = "running an artifact file the user named")]
+            let artifact = unsafe { Artifact::from_file(&self.file) };
+            let artifact = artifact.with_context(|| format!("loading artifact {name}"))?;
+            timings.since("load", start);
+            return Ok(artifact);
         }
+        let wasm = wasm_from_source(&bytes, name)?;
+        drop(bytes);
+        let start = timings.since("parse", start);
+        let options = self.compile.options().consume_fuel(self.fuel.is_some());
+
+        let cache = if self.no_cache {
+            None
+        } else {
+            let dir = default_dir(self.cache_dir.as_deref());
+            if dir.is_none() {
+                timings
+                    .note("cache: off (no --cache-dir, WASMC_CACHE_DIR, XDG_CACHE_HOME or HOME)");
+            }
+            dir.map(Cache::new)
+        };
+        let key = cache.as_ref().map(|_| Cache::key(&options, &wasm));
+        if let (Some(cache), Some(key)) = (&cache, &key) {
+            let path = cache.entry_path(key);
+            if path.is_file() {
+                let start = timings.since("cache lookup", start);
+                // SAFETY: the entry is a file wasmc wrote into the user's own cache
+                // directory, as trusted as the wasmc binary itself; the loader's checked
+                // load still verifies the format version, target, CPU features, layout
+                // hash and the whole-artifact checksum before mapping anything executable.
+                #[allow(unsafe_code, reason = "loading a cache entry wasmc wrote")]
+                let loaded = unsafe { Artifact::from_file(&path) };
+                match loaded {
+                    Ok(artifact) => {
+                        timings.note(&format!("cache hit: {}", path.display()));
+                        timings.since("load", start);
+                        return Ok(artifact);
+                    }
+                    Err(e) => {
+                        // Damaged, or from another wasmc or machine: never run it.
+                        timings.note(&format!(
+                            "cache: removing unusable entry {} ({e}); recompiling",
+                            path.display()
+                        ));
+                        cache.remove(key);
+                    }
+                }
+            } else {
+                timings.note(&format!("cache miss: {}", path.display()));
+                timings.since("cache lookup", start);
+            }
+            let compiled = self.compile_wasm(&options, &wasm, name, timings)?;
+            let start = Instant::now();
+            match cache.store(key, &compiled) {
+                Ok(path) => {
+                    timings.since("cache store", start);
+                    timings.note(&format!("cache: stored {}", path.display()));
+                }
+                // A read-only or full cache must not stop the run.
+                Err(e) => timings.note(&format!("cache: not stored: {e:#}")),
+            }
+            return self.load_compiled(&compiled, name, timings);
+        }
+        let compiled = self.compile_wasm(&options, &wasm, name, timings)?;
+        self.load_compiled(&compiled, name, timings)
+    }
+
+    fn compile_wasm(
+        &self,
+        options: &wasmc_compiler::CompileOptions,
+        wasm: &[u8],
+        name: &str,
+        timings: &Timings,
+    ) -> anyhow::Result<Vec<u8>> {
+        let compiler = Compiler::new(options).context("setting up the compiler for this host")?;
+        compiler
+            .compile_with(wasm, &timings.watch(CompileControl::new()))
+            .map_err(|e| SourceError::new(name, wasm, e))
+            .with_context(|| format!("compiling {name}"))
+    }
+
+    fn load_compiled(
+        &self,
+        bytes: &[u8],
+        name: &str,
+        timings: &Timings,
+    ) -> anyhow::Result<Artifact> {
+        let start = Instant::now();
+        // SAFETY: `bytes` was produced a moment ago by our own compiler in this process, so
+        // it is a well-formed artifact for this host (the loader still checks the header,
+        // target and layout hash).
+        #[allow(unsafe_code, reason = "loading bytes our compiler just produced")]
+        let artifact = unsafe { Artifact::from_bytes(bytes) };
+        let artifact =
+            artifact.with_context(|| format!("loading the code compiled from {name}"))?;
+        timings.since("load", start);
+        Ok(artifact)
     }
 }
 

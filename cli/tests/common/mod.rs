@@ -1,6 +1,9 @@
 //! What every end-to-end test of the `wasmc` binary needs: running it (with or without
-//! stdin), paths into the repository, scratch directories, and its output as text. Each test
-//! binary (`cli`, `inspect`, `wasi_cli`) uses a different subset.
+//! stdin or extra environment), paths into the repository, scratch directories, and its output
+//! as text. Each test binary uses a different subset.
+//!
+//! Every run gets `WASMC_CACHE_DIR` pointing into Cargo's scratch directory for tests, so no
+//! test ever reads or writes the compilation cache in the real home directory.
 #![allow(
     dead_code,
     reason = "each test binary uses a different part of this module"
@@ -17,7 +20,34 @@ pub fn wasmc(args: &[&str]) -> Output {
 
 /// Runs the `wasmc` binary with `args`, feeding it `stdin`.
 pub fn wasmc_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmc"))
+    wasmc_full(args, stdin, &[])
+}
+
+/// Runs the `wasmc` binary with `args` and extra environment variables (which may override
+/// `WASMC_CACHE_DIR`).
+pub fn wasmc_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    wasmc_full(args, b"", env)
+}
+
+/// The cache directory every test run uses unless it says otherwise: inside the target
+/// directory, never in the home directory.
+pub fn test_cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasmc-test-cache")
+}
+
+/// A `wasmc` command with the test cache directory set, ready for arguments.
+pub fn wasmc_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasmc"));
+    cmd.env("WASMC_CACHE_DIR", test_cache_dir());
+    cmd
+}
+
+fn wasmc_full(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut cmd = wasmc_command();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

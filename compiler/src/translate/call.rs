@@ -79,6 +79,26 @@ impl FuncTranslator<'_, '_> {
         Ok(result)
     }
 
+    /// Calls `memory_grow` or `table_grow` and returns the old size (or -1): when the loader
+    /// answers [`wasmc_abi::builtins::GROW_TRAPPED`] instead (a resource limiter asked for a
+    /// trap), raises `HostTrap` so the recorded reason reaches the caller.
+    pub(super) fn call_grow_builtin(
+        &mut self,
+        builtin: Builtin,
+        args: &[Value],
+    ) -> Result<Value, CompileError> {
+        let old = self
+            .call_builtin(builtin, args)?
+            .ok_or_else(|| self.bug(format!("{} without result", builtin.name())))?;
+        // The sentinel is -2 as an i64 (u64::MAX - 1 reinterpreted).
+        let sentinel = wasmc_abi::builtins::GROW_TRAPPED as i64;
+        let trapped = self.builder.ins().icmp_imm_s(IntCC::Equal, old, sentinel);
+        self.builder
+            .ins()
+            .trapnz(trapped, ir_trap(TrapCode::HostTrap));
+        Ok(old)
+    }
+
     /// An `i32` constant (indices passed to builtins).
     pub(super) fn i32_const(&mut self, v: u32) -> Value {
         self.builder.ins().iconst(types::I32, i64::from(v))

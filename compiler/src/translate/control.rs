@@ -86,6 +86,7 @@ impl FuncTranslator<'_, '_> {
                 if self.options.epoch_interruption {
                     self.epoch_check()?;
                 }
+                self.fuel_check();
                 self.control.push(ControlFrame {
                     kind: FrameKind::Loop { header },
                     next,
@@ -307,6 +308,7 @@ impl FuncTranslator<'_, '_> {
             self.stack.extend(results);
             self.reachable = true;
             if matches!(frame.kind, FrameKind::Function) {
+                self.fuel_before_return();
                 let vals = self.stack.split_off(frame.height);
                 self.builder.ins().return_(&vals);
                 self.reachable = false;

@@ -374,9 +374,7 @@ impl FuncTranslator<'_, '_> {
                 let delta = self.pop()?;
                 let delta = self.widen_i64(delta);
                 let m = self.i32_const(*mem);
-                let old = self
-                    .call_builtin(Builtin::MemoryGrow, &[m, delta])?
-                    .ok_or_else(|| self.bug("memory_grow without result"))?;
+                let old = self.call_grow_builtin(Builtin::MemoryGrow, &[m, delta])?;
                 // -1 (failure) stays -1; old sizes fit in 32 bits for a 32-bit memory.
                 let v = if self.is_mem64(*mem)? {
                     old

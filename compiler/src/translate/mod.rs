@@ -40,6 +40,7 @@
 
 mod call;
 mod control;
+mod fuel;
 mod global;
 mod memory;
 mod numeric;
@@ -91,6 +92,8 @@ pub(crate) fn ir_type(t: ValType) -> Type {
 pub(crate) struct CodegenOptions {
     /// Check the epoch deadline at function entries and loop headers.
     pub epoch_interruption: bool,
+    /// Count fuel and trap with `OutOfFuel` when it is spent (`fuel.rs`).
+    pub consume_fuel: bool,
     /// The proposals modules may use.
     pub features: crate::environ::FeatureSet,
 }
@@ -170,6 +173,8 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     func_refs: HashMap<(u32, u32), FuncRef>,
     sig_refs: HashMap<u32, SigRef>,
     builtin_sigs: HashMap<Builtin, SigRef>,
+    /// The fuel counter, when the function meters fuel (`fuel.rs`).
+    fuel: Option<fuel::FuelState>,
 }
 
 fn invalid(e: BinaryReaderError) -> CompileError {
@@ -248,6 +253,7 @@ pub(crate) fn translate_function(
         func_refs: HashMap::new(),
         sig_refs: HashMap::new(),
         builtin_sigs: HashMap::new(),
+        fuel: None,
     };
 
     for (p, v) in ty.params.iter().zip(param_vals) {
@@ -276,6 +282,9 @@ pub(crate) fn translate_function(
     if options.epoch_interruption {
         t.epoch_check()?;
     }
+    if options.consume_fuel {
+        t.fuel_function_entry();
+    }
     let results: Vec<Type> = ty.results.iter().map(|r| ir_type(*r)).collect();
     let ret = t.builder.create_block();
     for r in &results {
@@ -299,10 +308,12 @@ pub(crate) fn translate_function(
         validator.op(offset, &op).map_err(invalid)?;
         t.offset = offset;
         if t.reachable {
+            t.fuel_before_op(&op);
             if numeric::translate_numeric(&op, &mut t.builder, &mut t.stack) {
                 continue;
             }
             t.translate_operator(&op)?;
+            t.fuel_after_op(&op);
         } else {
             t.skip_unreachable(&op)?;
         }

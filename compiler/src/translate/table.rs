@@ -76,9 +76,7 @@ impl FuncTranslator<'_, '_> {
                 let init = self.pop()?;
                 let delta = self.builder.ins().uextend(I64, delta);
                 let t = self.i32_const(table);
-                let old = self
-                    .call_builtin(Builtin::TableGrow, &[t, delta, init])?
-                    .ok_or_else(|| self.bug("table_grow without result"))?;
+                let old = self.call_grow_builtin(Builtin::TableGrow, &[t, delta, init])?;
                 let v = self.builder.ins().ireduce(I32, old);
                 self.stack.push(v);
             }

@@ -281,3 +281,19 @@ pub(crate) fn load_host_array_call(b: &mut FunctionBuilder<'_>, host_func_val: V
         off(host_func::ARRAY_CALL),
     )
 }
+
+/// `store_ctx->fuel_consumed` (fuel metering, `fuel.rs`). A plain load: only this thread's
+/// Wasm and host code write it, and not while this function runs between two calls.
+pub(crate) fn load_fuel_consumed(b: &mut FunctionBuilder<'_>, store_ctx_val: Value) -> Value {
+    b.ins().load(
+        types::I64,
+        trusted(false),
+        store_ctx_val,
+        off(store_ctx::FUEL_CONSUMED),
+    )
+}
+
+/// Writes `store_ctx->fuel_consumed`.
+pub(crate) fn store_fuel_consumed(b: &mut FunctionBuilder<'_>, store_ctx_val: Value, v: Value) {
+    store_store_ctx_field(b, store_ctx_val, store_ctx::FUEL_CONSUMED, v);
+}

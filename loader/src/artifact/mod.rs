@@ -7,6 +7,7 @@
 //! that are made read+execute after the copy. Code is never writable and executable at once.
 
 mod inspect;
+mod linked;
 mod sections;
 
 use std::path::Path;
@@ -53,6 +54,9 @@ enum Code {
     Anon(Mmap),
     /// No code at all.
     Empty,
+    /// `.text` linked into the program's own executable pages (`Artifact::from_linked`):
+    /// nothing to keep alive.
+    Linked,
 }
 
 pub(crate) struct ArtifactInner {

@@ -4,7 +4,8 @@
 //! and never panics. The order of checks is the contract of `docs/ARCHITECTURE.md` §1: the
 //! object structure only as far as needed to find the sections, the header's magic and
 //! version, then the whole-artifact BLAKE3 checksum (unless the caller asked to skip it, see
-//! [`Integrity`]), then the rest of the header (layout hash, target, CPU features, guard),
+//! [`Integrity`]), then the rest of the header (compiler version, layout hash, target, CPU
+//! features, guard),
 //! the metadata hash, the metadata, trap table and data, then the code.
 
 use std::ops::Range;
@@ -66,7 +67,7 @@ pub(crate) struct Parsed {
     pub text: Range<usize>,
 }
 
-fn find_section<'d, 'f>(
+pub(crate) fn find_section<'d, 'f>(
     file: &'f object::File<'d>,
     elf_name: &str,
 ) -> Option<object::Section<'d, 'f>> {
@@ -129,6 +130,15 @@ fn host_features() -> u64 {
 
 /// Checks the header against this loader and host.
 pub(crate) fn check_header(header: &ArtifactHeader) -> Result<(), LoadError> {
+    // First: another compiler version may generate code that relies on runtime behaviour
+    // this loader does not have, even with the same format and layout, and "rebuild it" is
+    // the most useful thing to say about such an artifact.
+    if header.compiler_version != metadata::COMPILER_VERSION {
+        return Err(LoadError::CompilerVersion {
+            found: header.compiler_version.clone(),
+            expected: metadata::COMPILER_VERSION,
+        });
+    }
     let expected = wasmc_abi::vmoffsets::layout_hash();
     if header.layout_hash != expected {
         return Err(LoadError::LayoutMismatch {

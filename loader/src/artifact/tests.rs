@@ -96,7 +96,7 @@ impl Mock {
             memory_reservation: 1 << 32,
             memory_guard: 32 << 20,
             meta_hash: self.hash_override.unwrap_or(Fnv64::hash(&self.meta)),
-            compiler_version: "mock".into(),
+            compiler_version: metadata::COMPILER_VERSION.into(),
             checksum: [0; 32],
         };
         let traps = metadata::encode_trap_table(&[
@@ -315,8 +315,9 @@ fn header_bit_flips_are_refused() {
         .file_range()
         .unwrap();
     // Magic, version, target, layout hash and metadata hash: any flip must be refused.
-    // (Feature bits the host has, smaller memory assumptions, padding and the free-form
-    // compiler version may legitimately change without harm.)
+    // (Feature bits the host has, smaller memory assumptions and padding may legitimately
+    // change without harm; the compiler version is checked on its own, see
+    // `an_artifact_from_another_compiler_version_is_refused`.)
     for i in (0..24).chain(56..64) {
         let mut b = good.clone();
         b[usize::try_from(off).unwrap() + i] ^= 1;
@@ -325,4 +326,50 @@ fn header_bit_flips_are_refused() {
         let r = unsafe { Artifact::from_bytes(&b) };
         assert!(r.is_err(), "flipping header byte {i} was not noticed");
     }
+}
+
+/// An artifact written by another compiler version (same format, layout and everything
+/// else, and a checksum that matches, so only the version check can refuse it) is refused
+/// with both versions named and the advice to rebuild.
+#[test]
+fn an_artifact_from_another_compiler_version_is_refused() {
+    let wasm = wat::parse_str("(module (func (export \"f\") (result i32) i32.const 1))").unwrap();
+    let good = wasmc_compiler::compile(&wasm).unwrap();
+    // SAFETY: straight from the compiler.
+    unsafe { Artifact::from_bytes(&good) }.expect("the unpatched artifact loads");
+
+    let file = object::File::parse(&*good).unwrap();
+    use object::ObjectSection;
+    let section = |name: &str| match super::sections::find_section(&file, name) {
+        Some(s) => {
+            let (off, len) = s.file_range().unwrap_or((0, 0));
+            usize::try_from(off).unwrap()..usize::try_from(off + len).unwrap()
+        }
+        None => 0..0,
+    };
+    let hdr = section(obj::HEADER_SECTION);
+    let mut patched = good.clone();
+    let version = &mut patched[hdr.start + 64..hdr.start + 96];
+    version.fill(0);
+    version[..9].copy_from_slice(b"0.0.1-old");
+    let header: [u8; metadata::HEADER_SIZE] = patched[hdr.clone()].try_into().unwrap();
+    let sum = super::sections::checksum(
+        &header,
+        &good[section(obj::META_SECTION)],
+        &good[section(obj::TRAPS_SECTION)],
+        &good[section(obj::DATA_SECTION)],
+        &good[section(obj::TEXT_SECTION)],
+    );
+    patched[hdr.start + metadata::CHECKSUM_RANGE.start..hdr.start + metadata::CHECKSUM_RANGE.end]
+        .copy_from_slice(&sum);
+    let err = load_err(&patched);
+    assert!(
+        matches!(&err, LoadError::CompilerVersion { found, expected }
+            if found == "0.0.1-old" && *expected == metadata::COMPILER_VERSION),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("\"0.0.1-old\""), "{msg}");
+    assert!(msg.contains(metadata::COMPILER_VERSION), "{msg}");
+    assert!(msg.contains("rebuild"), "{msg}");
 }
