@@ -11,8 +11,8 @@
 //!   from the vmctx and tail-calls it.
 
 use cranelift_codegen::ir::{
-    self, BlockArg, ExceptionTableData, ExceptionTableItem, Function, InstBuilder, StackSlotData,
-    StackSlotKind, UserExternalName, UserFuncName, types,
+    self, BlockArg, ExceptionTableData, ExceptionTableItem, Function, InstBuilder, MemFlagsData,
+    StackSlotData, StackSlotKind, UserExternalName, UserFuncName, types,
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -29,6 +29,12 @@ use crate::translate::{array_signature, ir_type, names, wasm_signature};
 mod own_names {
     pub(super) const ENTRY: u32 = 2;
     pub(super) const TO_HOST: u32 = 3;
+}
+
+/// Flags of an access to the caller's `ValRaw` array: aligned and valid (the caller passes
+/// one slot per parameter and result), host memory in no particular alias region.
+fn values_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
 }
 
 fn slot_offset(i: usize) -> i32 {
@@ -48,6 +54,7 @@ pub(crate) fn entry_trampoline(
         UserFuncName::user(own_names::ENTRY, func_index),
         array_signature(isa),
     );
+    vmctx::declare_alias_regions(func);
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -72,7 +79,7 @@ pub(crate) fn entry_trampoline(
     for (i, p) in ty.params.iter().enumerate() {
         let v = b
             .ins()
-            .load(ir_type(*p), vmctx::trusted(false), values, slot_offset(i));
+            .load(ir_type(*p), values_flags(), values, slot_offset(i));
         args.push(v);
     }
     let sig = b.import_signature(wasm_signature(isa, ty));
@@ -103,8 +110,7 @@ pub(crate) fn entry_trampoline(
     b.switch_to_block(done);
     let results = b.block_params(done).to_vec();
     for (i, v) in results.into_iter().enumerate() {
-        b.ins()
-            .store(vmctx::trusted(false), v, values, slot_offset(i));
+        b.ins().store(values_flags(), v, values, slot_offset(i));
     }
     let ok = b.ins().iconst(types::I32, 1);
     b.ins().return_(&[ok]);
@@ -131,6 +137,7 @@ pub(crate) fn host_trampoline(
         UserFuncName::user(own_names::TO_HOST, type_index),
         wasm_signature(isa, ty),
     );
+    vmctx::declare_alias_regions(func);
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -193,6 +200,7 @@ pub(crate) fn import_stub(
         UserFuncName::user(names::IMPORT_STUB, func_index),
         wasm_signature(isa, ty),
     );
+    vmctx::declare_alias_regions(func);
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);

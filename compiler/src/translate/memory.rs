@@ -54,10 +54,13 @@ enum Extend {
     U32x2,
 }
 
-/// Flags of a heap access: little-endian, may fault (with a trap record).
+/// Flags of a heap access: little-endian, may fault (with a trap record), in Cranelift's
+/// `heap` alias region, so a store to linear memory does not make the compiler reload the
+/// vmctx records (`vmctx.rs`) or table elements it already has.
 fn heap_flags() -> MemFlagsData {
     MemFlagsData::new()
         .with_endianness(Endianness::Little)
+        .with_alias_region(Some(vmctx::heap_region()))
         .with_trap_code(Some(ir_trap(TrapCode::MemoryOutOfBounds)))
 }
 

@@ -196,6 +196,7 @@ pub(crate) fn translate_function(
         UserFuncName::user(names::DEFINED_FUNC, func_index),
         wasm_signature(isa, ty),
     );
+    vmctx::declare_alias_regions(func);
     // Stack limit: `vmctx->store_ctx->stack_limit`, checked in every non-leaf prologue.
     let gv_vmctx = func.create_global_value(GlobalValueData::VMContext);
     let ro = func

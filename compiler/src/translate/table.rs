@@ -54,7 +54,7 @@ impl FuncTranslator<'_, '_> {
             Operator::TableGet { table } => {
                 let index = self.pop()?;
                 let addr = self.table_elem_addr(table, index, TrapCode::TableOutOfBounds)?;
-                let v = self.builder.ins().load(I64, vmctx::trusted(false), addr, 0);
+                let v = self.builder.ins().load(I64, vmctx::table_elem(), addr, 0);
                 self.stack.push(v);
             }
             Operator::TableSet { table } => {
@@ -63,7 +63,7 @@ impl FuncTranslator<'_, '_> {
                 let addr = self.table_elem_addr(table, index, TrapCode::TableOutOfBounds)?;
                 self.builder
                     .ins()
-                    .store(vmctx::trusted(false), value, addr, 0);
+                    .store(vmctx::table_elem(), value, addr, 0);
             }
             Operator::TableSize { table } => {
                 let def = vmctx::table_def(&mut self.builder, self.module, self.vmctx, table);
@@ -142,7 +142,7 @@ impl FuncTranslator<'_, '_> {
         let funcref = self
             .builder
             .ins()
-            .load(types::I64, vmctx::trusted(false), addr, 0);
+            .load(types::I64, vmctx::table_elem(), addr, 0);
         self.builder
             .ins()
             .trapz(funcref, ir_trap(TrapCode::IndirectCallToNull));

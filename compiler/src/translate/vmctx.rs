@@ -1,12 +1,20 @@
 //! Every address compiled code derives from a `vmctx`: the only file that reads
 //! `abi::VMOffsets` and the `abi::vmoffsets` record offsets (the trampolines use it too).
 //!
-//! Memory flags: all these records are aligned and never trap (`trusted`). A field is also
-//! `readonly` when it cannot change while code runs: the vmctx prefix (`store_ctx`,
-//! `builtins`, `type_ids`), the canonical type ids, memory bases (a memory never moves),
-//! and import records (written once at instantiation).
+//! Memory flags: all these records are aligned and never trap (`trusted`), and they live in
+//! Cranelift's `vmctx` alias region: linear memory stores (alias region `heap`, `memory.rs`)
+//! and table element stores (`table`) can never overwrite them, so a record loaded before a
+//! heap store is still valid after it and need not be reloaded. A field is also `readonly`
+//! when it cannot change while code runs: the vmctx prefix (`store_ctx`, `builtins`,
+//! `type_ids`), the canonical type ids, memory bases (a memory never moves), and import
+//! records (written once at instantiation). Such a load whose address is always valid is
+//! also `can_move`: Cranelift treats it as a pure value, so it is computed once and hoisted
+//! out of loops. Loads through a funcref are readonly but not `can_move`, since the funcref
+//! is only known to be non-null after a check that they must stay behind.
 
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+use cranelift_codegen::ir::{
+    AliasRegion, AliasRegionData, Function, InstBuilder, MemFlagsData, Value, types,
+};
 use cranelift_frontend::FunctionBuilder;
 use wasmc_abi::Builtin;
 use wasmc_abi::vmoffsets::{
@@ -15,10 +23,57 @@ use wasmc_abi::vmoffsets::{
 
 use crate::environ::ModuleInfo;
 
-/// Flags of a load from a runtime record.
+/// The alias regions of compiled code: runtime records, linear memory, table elements. Every
+/// function declares them first, in this order, so a region's index is its `user_id`.
+const REGIONS: [(u32, &str); 3] = [(0, "vmctx"), (1, "heap"), (2, "table")];
+
+/// Declares [`REGIONS`] in a freshly created `func`; call it before emitting any access.
+pub(crate) fn declare_alias_regions(func: &mut Function) {
+    for (user_id, name) in REGIONS {
+        let region = func.dfg.alias_regions.insert(AliasRegionData {
+            user_id,
+            description: name.into(),
+        });
+        debug_assert_eq!(
+            region.as_u32(),
+            user_id,
+            "alias regions declared out of order"
+        );
+    }
+}
+
+/// Runtime records (vmctx, store context, import records, globals).
+pub(crate) fn vmctx_region() -> AliasRegion {
+    AliasRegion::from_u32(REGIONS[0].0)
+}
+
+/// Linear memory.
+pub(crate) fn heap_region() -> AliasRegion {
+    AliasRegion::from_u32(REGIONS[1].0)
+}
+
+/// Table element arrays.
+fn table_region() -> AliasRegion {
+    AliasRegion::from_u32(REGIONS[2].0)
+}
+
+/// Flags of a load from (or store to) a runtime record whose address is always valid; a
+/// `readonly` load is also `can_move` (see the module documentation).
 pub(crate) fn trusted(readonly: bool) -> MemFlagsData {
-    let f = MemFlagsData::trusted();
-    if readonly { f.with_readonly() } else { f }
+    let f = MemFlagsData::trusted().with_alias_region(Some(vmctx_region()));
+    if readonly {
+        f.with_readonly().with_can_move()
+    } else {
+        f
+    }
+}
+
+/// Flags of a load of a `VMFuncRef` field through a funcref value: readonly, but its address
+/// is valid only once the funcref was checked to be non-null, so it must not move.
+fn funcref_field() -> MemFlagsData {
+    MemFlagsData::trusted()
+        .with_alias_region(Some(vmctx_region()))
+        .with_readonly()
 }
 
 fn off(o: u32) -> i32 {
@@ -193,6 +248,12 @@ pub(crate) fn load_table_length(b: &mut FunctionBuilder<'_>, def: Place) -> Valu
     )
 }
 
+/// Flags of a load or store of a table element (the element array of a table): aligned,
+/// never traps (the index was checked), in Cranelift's `table` alias region.
+pub(crate) fn table_elem() -> MemFlagsData {
+    MemFlagsData::trusted().with_alias_region(Some(table_region()))
+}
+
 /// log2 of the size of a table element.
 pub(crate) const TABLE_ELEMENT_SHIFT: i64 = table_def::ELEMENT_SIZE.trailing_zeros() as i64;
 
@@ -258,17 +319,20 @@ pub(crate) fn load_imported_func(
 /// Fields of a `VMFuncRef` reached through a funcref value (non-null).
 pub(crate) fn load_funcref_type_id(b: &mut FunctionBuilder<'_>, funcref: Value) -> Value {
     b.ins()
-        .load(types::I32, trusted(true), funcref, off(func_ref::TYPE_ID))
+        .load(types::I32, funcref_field(), funcref, off(func_ref::TYPE_ID))
 }
 
 /// `(wasm_call, vmctx)` of a non-null funcref.
 pub(crate) fn load_funcref_call(b: &mut FunctionBuilder<'_>, funcref: Value) -> (Value, Value) {
-    let code = b
-        .ins()
-        .load(types::I64, trusted(true), funcref, off(func_ref::WASM_CALL));
+    let code = b.ins().load(
+        types::I64,
+        funcref_field(),
+        funcref,
+        off(func_ref::WASM_CALL),
+    );
     let callee_vmctx = b
         .ins()
-        .load(types::I64, trusted(true), funcref, off(func_ref::VMCTX));
+        .load(types::I64, funcref_field(), funcref, off(func_ref::VMCTX));
     (code, callee_vmctx)
 }
 
