@@ -113,8 +113,12 @@ pub mod store_ctx {
     pub const STACK_LIMIT: u32 = 0;
     /// `fuel_consumed: i64` (reserved for fuel metering).
     pub const FUEL_CONSUMED: u32 = 8;
-    /// `epoch_deadline: u64`.
-    pub const EPOCH_DEADLINE: u32 = 16;
+    /// `interrupt: u64`: nonzero when Wasm running in the store must stop. Code compiled
+    /// with epoch interruption reads it (atomically) at every function entry and loop header
+    /// and traps with `Interrupt` when it is set. The loader sets it for an interrupt, a
+    /// wall-clock deadline, or an epoch deadline that `increment_epoch` has reached, so the
+    /// check is one load and one branch whatever stopped the store.
+    pub const INTERRUPT: u32 = 16;
     /// `last_entry_fp`: frame pointer of the innermost entry trampoline.
     pub const LAST_ENTRY_FP: u32 = 24;
     /// `last_entry_sp`: stack pointer of the innermost entry trampoline.
@@ -137,7 +141,8 @@ pub mod vmctx {
     pub const STORE_CTX: u32 = 8;
     /// `builtins: *const [fn ptr]`.
     pub const BUILTINS: u32 = 16;
-    /// `epoch_ptr: *const AtomicU64`.
+    /// `epoch_ptr: *const AtomicU64`: the process-wide epoch (compiled code no longer reads
+    /// it: it checks `store_ctx::INTERRUPT`; kept for builtins and debuggers).
     pub const EPOCH_PTR: u32 = 24;
     /// `type_ids: *const u32`.
     pub const TYPE_IDS: u32 = 32;
@@ -270,6 +275,9 @@ fn align_up_u64(x: u64, a: u64) -> u64 {
     x.div_ceil(a) * a
 }
 
+/// The meaning of the interruption words (see `layout_hash`).
+const INTERRUPT_PROTOCOL: u32 = 2;
+
 /// A number that changes whenever any layout constant above changes; stamped into every
 /// artifact header and compared by the loader.
 pub fn layout_hash() -> u64 {
@@ -302,7 +310,11 @@ pub fn layout_hash() -> u64 {
         host_func::TYPE_ID,
         host_func::ARRAY_CALL,
         store_ctx::STACK_LIMIT,
-        store_ctx::EPOCH_DEADLINE,
+        store_ctx::INTERRUPT,
+        // What compiled code does with the words above, when the offsets stay the same:
+        // 2 = a set `store_ctx::INTERRUPT` word stops the code (1 compared the epoch with a
+        // deadline at that offset).
+        INTERRUPT_PROTOCOL,
         store_ctx::LAST_ENTRY_FP,
         store_ctx::LAST_ENTRY_SP,
         store_ctx::LAST_ENTRY_HANDLER,

@@ -276,7 +276,7 @@ pub(crate) fn invoke<T>(
     // SAFETY: as above.
     let ctx: *mut VMStoreContext = unsafe { (*opaque).ctx_ptr() };
     // SAFETY: the store context is owned by the store and alive; no reference to it is held.
-    // Field by field: `epoch_deadline` may be written by another thread (an interrupt).
+    // Field by field: `interrupt` may be written by another thread.
     let saved = unsafe {
         SavedCtx {
             stack_limit: (*ctx).stack_limit,

@@ -1,21 +1,23 @@
 //! Stopping running Wasm from outside: [`InterruptHandle`], deadlines, and the timer thread.
 //!
 //! Code compiled with epoch checks (the default; `CompileOptions::epoch_interruption`)
-//! compares `*epoch_ptr` (the process-wide epoch, never decreasing) with the store context's
-//! `epoch_deadline` at every function entry and loop header, and calls the `new_epoch`
-//! builtin when the epoch has reached the deadline; that builtin traps with `Interrupt` when
-//! `epoch >= deadline` really holds. So writing `0` to a store's `epoch_deadline` makes the
-//! next check of any Wasm running in that store trap, from any thread, within the time of
-//! one loop iteration or call: that is all an interrupt does.
+//! reads the store context's `interrupt` word at every function entry and loop header and
+//! traps with `Interrupt` when it is nonzero: one load and one branch. Everything that can
+//! stop a store comes down to setting that word, from any thread; the next check of any Wasm
+//! running in the store then traps, within the time of one loop iteration or call.
 //!
 //! Each store has one [`InterruptShared`] (behind an `Arc`, so handles outlive the store
 //! safely): a mutex over the store context's address (0 once the store is dropped), the
-//! epoch deadline the host asked for, and whether an interrupt is pending. Every write of
-//! `epoch_deadline` from the Rust side happens under that mutex, with an atomic store, so an
-//! interrupt cannot be lost to a concurrent `set_epoch_deadline`. The pending interrupt is
-//! consumed (and the host's deadline restored) when the outermost call into the store
-//! returns with an `Interrupt` trap; an interrupt that arrives after the guest's last check
-//! stops the next call instead, at its first check.
+//! epoch deadline the host asked for, and whether an interrupt is pending. The word is a
+//! function of that state (`State::must_stop`: an interrupt is pending, or the process-wide
+//! epoch has reached the deadline), and it is only ever written by `State::sync`, under the
+//! mutex, with an atomic store, so an interrupt cannot be lost to a concurrent
+//! `set_epoch_deadline`. A store with an epoch deadline joins a registry that
+//! [`crate::increment_epoch`] walks to set the word of every store whose deadline the new
+//! epoch reaches: the cost of epochs is paid per increment, not in every loop. The pending
+//! interrupt is consumed when the outermost call into the store returns with an `Interrupt`
+//! trap; an interrupt that arrives after the guest's last check stops the next call instead,
+//! at its first check.
 //!
 //! Deadlines ([`crate::Store::set_deadline`]) are served by one lazily started timer thread
 //! that sleeps until the earliest armed deadline and then interrupts that store: no periodic
@@ -51,12 +53,19 @@ struct State {
     epoch_deadline: u64,
     /// An interrupt was requested and has not stopped a call yet.
     pending: bool,
+    /// The store is in the epoch registry (it joins the first time it gets a deadline).
+    registered: bool,
 }
 
 impl State {
-    /// Writes the store context's `epoch_deadline` (atomically: compiled code may be reading
-    /// it on another thread).
-    fn write_deadline(&self, value: u64) {
+    /// Whether Wasm running in the store must stop now.
+    fn must_stop(&self) -> bool {
+        self.pending || crate::current_epoch() >= self.epoch_deadline
+    }
+
+    /// Writes the store context's `interrupt` word from the state (atomically: compiled code
+    /// may be reading it on another thread).
+    fn sync(&self) {
         if self.ctx == 0 {
             return;
         }
@@ -65,14 +74,15 @@ impl State {
         // before freeing it); the field is 8-byte aligned (repr(C) struct of words) and
         // every concurrent Rust-side access to it is atomic or under this lock.
         unsafe {
-            AtomicU64::from_ptr(&raw mut (*ctx).epoch_deadline).store(value, Ordering::SeqCst);
+            AtomicU64::from_ptr(&raw mut (*ctx).interrupt)
+                .store(u64::from(self.must_stop()), Ordering::SeqCst);
         }
     }
 
     fn interrupt(&mut self) {
         if self.ctx != 0 {
             self.pending = true;
-            self.write_deadline(0);
+            self.sync();
         }
     }
 }
@@ -84,6 +94,7 @@ impl InterruptShared {
                 ctx: ctx as usize,
                 epoch_deadline: u64::MAX,
                 pending: false,
+                registered: false,
             }),
             deadline_generation: AtomicU64::new(0),
         })
@@ -101,12 +112,20 @@ impl InterruptShared {
         self.lock().ctx = 0;
     }
 
-    /// Sets the host's epoch deadline (absolute epoch value).
-    pub(crate) fn set_epoch_deadline(&self, deadline: u64) {
-        let mut s = self.lock();
-        s.epoch_deadline = deadline;
-        if !s.pending {
-            s.write_deadline(deadline);
+    /// Sets the host's epoch deadline (absolute epoch value; `u64::MAX` for none).
+    pub(crate) fn set_epoch_deadline(self: &Arc<Self>, deadline: u64) {
+        let join = {
+            let mut s = self.lock();
+            s.epoch_deadline = deadline;
+            s.sync();
+            deadline != u64::MAX && s.ctx != 0 && !std::mem::replace(&mut s.registered, true)
+        };
+        if join {
+            // Joined with this store's lock released: `epoch_advanced` takes the registry
+            // lock first, then stores' locks.
+            registry().push(Arc::downgrade(self));
+            // An increment between the deadline and joining did not see this store.
+            self.lock().sync();
         }
     }
 
@@ -116,8 +135,7 @@ impl InterruptShared {
         let mut s = self.lock();
         if s.pending {
             s.pending = false;
-            let d = s.epoch_deadline;
-            s.write_deadline(d);
+            s.sync();
         }
     }
 
@@ -173,6 +191,28 @@ impl InterruptHandle {
     pub fn interrupt(&self) {
         self.shared.lock().interrupt();
     }
+}
+
+/// The stores that have (or had) an epoch deadline, for [`epoch_advanced`].
+fn registry() -> MutexGuard<'static, Vec<Weak<InterruptShared>>> {
+    static REGISTRY: Mutex<Vec<Weak<InterruptShared>>> = Mutex::new(Vec::new());
+    // A panic while holding it cannot leave the list inconsistent (pushes and retains).
+    REGISTRY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The process-wide epoch has advanced: sets the interrupt word of every store whose epoch
+/// deadline it reaches, and forgets stores that are gone.
+pub(crate) fn epoch_advanced() {
+    registry().retain(|store| {
+        let Some(store) = store.upgrade() else {
+            return false;
+        };
+        let s = store.lock();
+        s.sync();
+        s.ctx != 0
+    });
 }
 
 /// The deadline timer: a min-heap of `(when, generation, store)` and the thread serving it.
@@ -316,6 +356,50 @@ mod tests {
         // Other tests may have entries too, but not thousands.
         let len = timer().lock().heap.len();
         assert!(len <= 2 * MIN_PRUNE + 64, "{len} entries");
+    }
+
+    fn interrupt_word(store: &crate::Store<()>) -> u64 {
+        let ctx = store.opaque.ctx_ptr();
+        // SAFETY: the store's live context; the word is only written atomically.
+        unsafe { AtomicU64::from_ptr(&raw mut (*ctx).interrupt) }.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn increment_epoch_sets_the_word_of_stores_whose_deadline_it_reaches() {
+        // No other test of this binary moves the epoch.
+        let near = {
+            let mut s = crate::Store::new(());
+            s.set_epoch_deadline(1);
+            s
+        };
+        let mut far = crate::Store::new(());
+        far.set_epoch_deadline(1_000_000);
+        let gone = {
+            let mut s = crate::Store::new(());
+            s.set_epoch_deadline(1);
+            s
+        };
+        let no_deadline = crate::Store::new(());
+        assert_eq!((interrupt_word(&near), interrupt_word(&far)), (0, 0));
+        let registered = registry().len();
+        drop(gone);
+        crate::increment_epoch();
+        assert_eq!(
+            interrupt_word(&near),
+            1,
+            "the passed deadline stops the store"
+        );
+        assert_eq!(interrupt_word(&far), 0, "a later deadline does not");
+        assert_eq!(interrupt_word(&no_deadline), 0, "nor does having none");
+        assert!(
+            registry().len() < registered,
+            "the dropped store left the registry"
+        );
+        // A deadline set after the epoch passed it stops at once; moving it on clears it.
+        far.set_epoch_deadline(0);
+        assert_eq!(interrupt_word(&far), 1);
+        far.set_epoch_deadline(5);
+        assert_eq!(interrupt_word(&far), 0);
     }
 
     #[test]

@@ -112,8 +112,13 @@ static EPOCH: AtomicU64 = AtomicU64::new(0);
 
 /// Advances the epoch: Wasm running in a store whose deadline
 /// ([`Store::set_epoch_deadline`]) has now passed traps with `Interrupt` at its next check.
+///
+/// It visits every store that has an epoch deadline (compiled code checks one word per
+/// store, which this sets), so it costs time in proportion to the number of such stores:
+/// call it from a timer, not in a hot loop.
 pub fn increment_epoch() {
-    EPOCH.fetch_add(1, Ordering::Release);
+    EPOCH.fetch_add(1, Ordering::SeqCst);
+    interrupt::epoch_advanced();
 }
 
 pub(crate) fn current_epoch() -> u64 {

@@ -9,6 +9,7 @@
 //! so a failing bulk operation writes nothing (Wasm 2.0 semantics).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmc_abi::builtins::GROW_TRAPPED;
 use wasmc_abi::{TrapCode, vmoffsets};
@@ -115,7 +116,7 @@ unsafe fn ask_limiter(store: &StoreOpaque, request: Option<GrowRequest>) -> Opti
         return None;
     };
     // SAFETY: the store context is live while its store runs Wasm; a field read (another
-    // thread may write `epoch_deadline`, never `store`).
+    // thread may write `interrupt`, never `store`).
     let store_ptr = unsafe { (&raw const (*store.ctx_ptr()).store).read() };
     // The limiter is host code: it must not unwind into compiled code.
     // SAFETY: per the contract, `store_ptr` is the running `Store<T>` of `hook`'s `T`; the
@@ -415,7 +416,8 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem_index: u32) {
     }
 }
 
-/// Called when the epoch deadline has passed: traps with `Interrupt` if it really has.
+/// Traps with `Interrupt` if the store's interrupt word is set (compiled code checks the
+/// word inline and does not call this today; it stays for a deadline-extension callback).
 ///
 /// # Safety
 ///
@@ -424,8 +426,11 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem_index: u32) {
 unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, _) = unsafe { context(vmctx) };
-    let deadline = store.ctx.vm_ptr().read().epoch_deadline;
-    if crate::current_epoch() >= deadline {
+    let ctx = store.ctx.vm_ptr().as_ptr();
+    // SAFETY: the live store context; `interrupt` is 8-byte aligned and every concurrent
+    // access to it is atomic (`interrupt.rs`).
+    let interrupt = unsafe { AtomicU64::from_ptr(&raw mut (*ctx).interrupt) };
+    if interrupt.load(Ordering::SeqCst) != 0 {
         trap(TrapCode::Interrupt)
     } else {
         0

@@ -592,7 +592,7 @@ fn module_name(a: &Artifact) -> String {
 fn read_fuel_consumed(ctx: *mut VMStoreContext) -> i64 {
     // SAFETY: `ctx` is the live store context of a store the caller borrows; only that
     // store's thread writes `fuel_consumed` (compiled code and this file), and no reference
-    // to the context is held. A field read: other threads write `epoch_deadline` only.
+    // to the context is held. A field read: other threads write `interrupt` only.
     unsafe { (&raw const (*ctx).fuel_consumed).read() }
 }
 

@@ -142,7 +142,7 @@ impl<T> Store<T> {
         let ctx = OwnedVm::new(VMStoreContext {
             stack_limit: 0,
             fuel_consumed: 0,
-            epoch_deadline: u64::MAX,
+            interrupt: 0,
             last_entry_fp: 0,
             last_entry_sp: 0,
             last_entry_handler: 0,

@@ -109,8 +109,9 @@ pub struct VMStoreContext {
     pub stack_limit: usize,
     /// Reserved for fuel.
     pub fuel_consumed: i64,
-    /// Epoch deadline.
-    pub epoch_deadline: u64,
+    /// Nonzero when Wasm running in the store must stop (`store_ctx::INTERRUPT`); written
+    /// only by `interrupt.rs`, atomically.
+    pub interrupt: u64,
     /// Frame pointer of the innermost entry trampoline.
     pub last_entry_fp: usize,
     /// Stack pointer of the innermost entry trampoline.
@@ -401,8 +402,8 @@ mod tests {
             store_ctx::FUEL_CONSUMED
         );
         assert_eq!(
-            off(offset_of!(VMStoreContext, epoch_deadline)),
-            store_ctx::EPOCH_DEADLINE
+            off(offset_of!(VMStoreContext, interrupt)),
+            store_ctx::INTERRUPT
         );
         assert_eq!(
             off(offset_of!(VMStoreContext, last_entry_fp)),

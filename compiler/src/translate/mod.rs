@@ -425,25 +425,21 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         f
     }
 
-    /// Checks the epoch deadline: traps with `Interrupt` if
-    /// `*epoch_ptr >= store_ctx.epoch_deadline`.
+    /// The interruption check: traps with `Interrupt` if the store's interrupt word is set
+    /// (an interrupt, a wall-clock deadline or a passed epoch deadline; see
+    /// `loader/src/interrupt.rs`).
     ///
-    /// Both words are read with atomic loads (see `vmctx::load_epoch`), so the check cannot be
-    /// hoisted out of a loop. It is a `trapnz`, not a call: an earlier version called the
+    /// The word is read with an atomic load (see `vmctx::load_interrupt`), so the check cannot
+    /// be hoisted out of a loop. It is a `trapnz`, not a call: an earlier version called the
     /// `new_epoch` builtin on a cold path, and that call's clobbers cost registers in every
-    /// loop (+27 % geomean on the benchmark corpus, against about +11 % for this form). The
-    /// builtin stays in the ABI for a later deadline-extension callback.
+    /// loop (+27 % geomean on the benchmark corpus). The next version compared the epoch with
+    /// a deadline (two loads, two registers per loop); one word set by the loader makes it a
+    /// single load. The builtin stays in the ABI for a later deadline-extension callback.
     pub fn epoch_check(&mut self) -> Result<(), CompileError> {
-        let epoch = vmctx::load_epoch(&mut self.builder, self.vmctx);
-        let deadline = vmctx::load_epoch_deadline(&mut self.builder, self.vmctx);
-        let passed = self.builder.ins().icmp(
-            ir::condcodes::IntCC::UnsignedGreaterThanOrEqual,
-            epoch,
-            deadline,
-        );
+        let interrupt = vmctx::load_interrupt(&mut self.builder, self.vmctx);
         self.builder
             .ins()
-            .trapnz(passed, traps::ir_trap(wasmc_abi::TrapCode::Interrupt));
+            .trapnz(interrupt, traps::ir_trap(wasmc_abi::TrapCode::Interrupt));
         Ok(())
     }
 

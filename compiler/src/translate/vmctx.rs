@@ -127,24 +127,15 @@ pub(crate) const STACK_LIMIT: i32 = store_ctx::STACK_LIMIT as i32;
 /// Offset of `store_ctx` in the vmctx, for the stack-limit global value.
 pub(crate) const STORE_CTX: i32 = vmctx::STORE_CTX as i32;
 
-/// The current epoch: `*vmctx->epoch_ptr`, read with an atomic load. It changes at any time
-/// (another thread increments it), and an atomic load is never merged with an earlier load of
-/// the same word, so a loop with no stores or calls still sees the new value on every turn.
-/// On x86_64 it is a plain `mov`; on aarch64 an `ldar`.
-pub(crate) fn load_epoch(b: &mut FunctionBuilder<'_>, vmctx_val: Value) -> Value {
-    let ptr = b
-        .ins()
-        .load(types::I64, trusted(true), vmctx_val, off(vmctx::EPOCH_PTR));
-    b.ins().atomic_load(types::I64, trusted(false), ptr)
-}
-
-/// The store's epoch deadline: `vmctx->store_ctx->epoch_deadline`, read atomically for the
-/// same reason as the epoch: an interrupt from another thread sets it to 0.
-pub(crate) fn load_epoch_deadline(b: &mut FunctionBuilder<'_>, vmctx_val: Value) -> Value {
+/// The store's interrupt word: `vmctx->store_ctx->interrupt`, nonzero when the code must stop
+/// (`abi::vmoffsets::store_ctx::INTERRUPT`). Read with an atomic load: another thread sets it
+/// at any time, and an atomic load is never merged with an earlier load of the same word, so
+/// a loop with no stores or calls still sees the new value on every turn. On x86_64 it is a
+/// plain `mov`; on aarch64 an `ldar`. The store context pointer itself is a movable readonly
+/// load, so in a loop the check is this one load and a branch.
+pub(crate) fn load_interrupt(b: &mut FunctionBuilder<'_>, vmctx_val: Value) -> Value {
     let store = load_store_ctx(b, vmctx_val);
-    let addr = b
-        .ins()
-        .iadd_imm_s(store, i64::from(store_ctx::EPOCH_DEADLINE));
+    let addr = b.ins().iadd_imm_s(store, i64::from(store_ctx::INTERRUPT));
     b.ins().atomic_load(types::I64, trusted(false), addr)
 }
 
