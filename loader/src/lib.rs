@@ -86,7 +86,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use artifact::{Artifact, ArtifactInfo};
 pub use error::{Error, ErrorKind, LoadError, Trap, TrapFrame};
-pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use func::{
+    Caller, Func, HostFn, MAX_TYPED_VALUES, RawHostFn, RawSlots, TypedFunc, WasmParams,
+    WasmResults, WasmTy,
+};
 pub use global::Global;
 pub use import_map::{ImportMap, ImportMapError};
 pub use instance::{Extern, INITIALIZE_EXPORT, Instance};

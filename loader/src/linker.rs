@@ -22,7 +22,7 @@ use wasmc_abi::{FuncType, TrapCode};
 
 use crate::artifact::Artifact;
 use crate::error::{Error, Trap};
-use crate::func::{Caller, Func, HostFn, WasmResults, WasmTy, raw_to_val, val_to_raw};
+use crate::func::{Caller, Func, HostBody, HostFn, RawHostFn, RawSlots, WasmResults, WasmTy};
 use crate::import_map::ImportMap;
 use crate::instance::{Extern, Instance, describe_import};
 use crate::store::Store;
@@ -32,7 +32,7 @@ enum Definition<T> {
     Extern(Extern),
     HostFunc {
         ty: FuncType,
-        func: Arc<HostFn<T>>,
+        func: HostBody<T>,
         /// `module::name` as defined (for tracing spans).
         name: Arc<str>,
     },
@@ -98,7 +98,7 @@ impl<T: 'static> Linker<T> {
         module: &str,
         name: &str,
         ty: FuncType,
-        func: Arc<HostFn<T>>,
+        func: HostBody<T>,
     ) -> &mut Self {
         let qualified: Arc<str> = format!("{module}::{name}").into();
         self.insert(
@@ -182,7 +182,7 @@ impl<T: 'static> Linker<T> {
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
     ) -> Result<&mut Self, Error> {
-        Ok(self.insert_host(module, name, ty, Arc::new(func)))
+        Ok(self.insert_host(module, name, ty, HostBody::Untyped(Arc::new(func))))
     }
 
     /// Defines a host function from a typed closure
@@ -199,7 +199,7 @@ impl<T: 'static> Linker<T> {
         func: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self, Error> {
         let (ty, func) = func.into_func();
-        Ok(self.insert_host(module, name, ty, func))
+        Ok(self.insert_host(module, name, ty, HostBody::Typed(func)))
     }
 
     /// Defines an extern of a store (a host-created memory, table or global, or any export).
@@ -276,7 +276,7 @@ impl<T: 'static> Linker<T> {
                         message.clone(),
                     )))
                 });
-            self.insert_host(&m, &n, ty, func);
+            self.insert_host(&m, &n, ty, HostBody::Untyped(func));
         }
         Ok(self)
     }
@@ -385,8 +385,9 @@ impl<T: 'static> Linker<T> {
 
 /// A typed closure usable as a host function; see [`Linker::func_wrap`].
 pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
-    /// The function's type and its untyped form.
-    fn into_func(self) -> (FuncType, Arc<HostFn<T>>);
+    /// The function's type and its body working on raw slots: arguments are decoded straight
+    /// from the call's slots and results encoded into them, with no allocation per call.
+    fn into_func(self) -> (FuncType, Arc<RawHostFn<T>>);
 }
 
 macro_rules! into_func {
@@ -396,17 +397,11 @@ macro_rules! into_func {
             F: Fn(Caller<'_, T>, $($a),*) -> Result<R, Error> + Send + Sync + 'static,
             R: WasmResults,
         {
-            fn into_func(self) -> (FuncType, Arc<HostFn<T>>) {
+            fn into_func(self) -> (FuncType, Arc<RawHostFn<T>>) {
                 let ty = FuncType::new(vec![$($a::TYPE),*], R::types());
-                let result_types = R::types();
-                let f = move |caller: Caller<'_, T>, args: &[Val], results: &mut [Val]| -> Result<(), Error> {
-                    let _ = &args;
-                    let r = self(caller, $($a::from_raw(val_to_raw(args[$i]))),*)?;
-                    let mut slots = vec![0u128; result_types.len().max(1)];
-                    r.store(&mut slots);
-                    for ((res, t), raw) in results.iter_mut().zip(&result_types).zip(&slots) {
-                        *res = raw_to_val(*raw, *t);
-                    }
+                let f = move |caller: Caller<'_, T>, slots: RawSlots| -> Result<(), Error> {
+                    let _ = &slots;
+                    self(caller, $($a::from_raw(slots.get($i))),*)?.store_raw(slots);
                     Ok(())
                 };
                 (ty, Arc::new(f))
