@@ -105,7 +105,9 @@ impl FuncType {
         }
     }
 
-    /// Number of `ValRaw` slots an array call of this type needs.
+    /// Number of `ValRaw` slots an array call of this type needs. Inline: the loader's host
+    /// call shim checks it on every call from Wasm.
+    #[inline]
     pub fn array_len(&self) -> usize {
         self.params.len().max(self.results.len())
     }

@@ -169,3 +169,53 @@ fn environment_selects_the_directory_and_no_cache_disables_it() {
     assert!(!stderr(&o).contains("cache"), "{}", stderr(&o));
     assert!(!Path::new(&none).exists());
 }
+
+/// `run` compiles for this machine (`--target-cpu native`), `build` for the portable
+/// baseline; `--target-cpu` overrides either. What each chose is in the artifact's header,
+/// which `inspect` prints.
+#[test]
+fn run_compiles_for_this_cpu_and_build_for_the_baseline() {
+    let dir = TempDir::new("cpu");
+    let cache = dir.path("cache");
+    let features = |artifact: &str| -> String {
+        let o = wasmc(&["inspect", artifact]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .find(|l| l.starts_with("cpu features:"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let o = run_fib(&cache, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cached = entries(&cache);
+    assert_eq!(cached.len(), 1);
+    let run_features = features(&cached[0].to_string_lossy());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let v3 = ["avx", "avx2", "bmi1", "bmi2", "lzcnt", "fma"]
+            .iter()
+            .all(|f| run_features.contains(f));
+        let host_v3 = std::arch::is_x86_feature_detected!("avx")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
+            && std::arch::is_x86_feature_detected!("lzcnt")
+            && std::arch::is_x86_feature_detected!("fma");
+        assert_eq!(v3, host_v3, "run on a v3 host uses v3: {run_features}");
+    }
+    let built = dir.path("fib.o");
+    let o = wasmc(&["build", &repo_path("examples/fib.wat"), "-o", &built]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!features(&built).contains("avx2"), "{}", features(&built));
+    // An explicit --target-cpu wins over run's default (and is another cache entry).
+    let o = run_fib(&cache, &["--target-cpu", "baseline"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cached = entries(&cache);
+    assert_eq!(cached.len(), 2);
+    assert!(
+        cached
+            .iter()
+            .any(|p| !features(&p.to_string_lossy()).contains("avx2"))
+    );
+}

@@ -67,19 +67,22 @@ pub struct CompileArgs {
     #[arg(long = "wasm-feature", value_name = "NAME=on|off", value_parser = parse_feature)]
     pub wasm_features: Vec<(WasmFeature, bool)>,
 
-    /// CPU features the code may assume: `baseline` (x86-64-v2, the default), `x86-64-v3`
-    /// (AVX2, BMI, FMA) or `native` (v3 if this machine has it). Recorded in the artifact; a
-    /// host without them refuses to load it.
-    #[arg(long = "target-cpu", value_enum, default_value_t = Cpu::Baseline)]
-    pub target_cpu: Cpu,
+    /// CPU features the code may assume: `baseline` (x86-64-v2), `x86-64-v3` (AVX2, BMI,
+    /// FMA) or `native` (v3 if this machine has it). Recorded in the artifact; a host without
+    /// them refuses to load it. Default: `baseline` for `build` (artifacts that run on any
+    /// x86-64 machine of the last fifteen years), `native` for `run` (code compiled to run
+    /// here and now, as wasmtime does).
+    #[arg(long = "target-cpu", value_enum)]
+    pub target_cpu: Option<Cpu>,
 }
 
 impl CompileArgs {
-    /// The compiler options these flags ask for (for the host target).
-    pub fn options(&self) -> CompileOptions {
+    /// The compiler options these flags ask for (for the host target), with `default_cpu`
+    /// when `--target-cpu` was not given.
+    pub fn options(&self, default_cpu: Cpu) -> CompileOptions {
         let mut options = CompileOptions::new()
             .opt_level(self.opt_level.into())
-            .cpu(self.target_cpu.into());
+            .cpu(self.target_cpu.unwrap_or(default_cpu).into());
         for (feature, enabled) in &self.wasm_features {
             options = options.wasm_feature(*feature, *enabled);
         }
@@ -144,7 +147,10 @@ impl BuildCommand {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
         let begin = Instant::now();
         let timings = Timings::new(self.verbose);
-        let mut options = self.compile.options().consume_fuel(self.consume_fuel);
+        let mut options = self
+            .compile
+            .options(Cpu::Baseline)
+            .consume_fuel(self.consume_fuel);
         if let Some(triple) = &self.target {
             let target = Target::from_triple(triple).with_context(|| {
                 let known: Vec<&str> = Target::ALL.iter().map(|t| t.triple()).collect();

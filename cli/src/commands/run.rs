@@ -22,7 +22,7 @@ use wasmc_loader::profiling::PerfMap;
 use wasmc_loader::wasi::{self, WasiCtx, WasiCtxBuilder};
 use wasmc_loader::{Artifact, ImportMap, Linker, Store, TrapCode, Val};
 
-use super::build::CompileArgs;
+use super::build::{CompileArgs, Cpu};
 use super::timings::Timings;
 
 /// The exit status of a run that trapped: what a process killed by `abort` (SIGABRT) reports,
@@ -422,7 +422,10 @@ impl RunCommand {
         let wasm = wasm_from_source(&bytes, name)?;
         drop(bytes);
         let start = timings.since("parse", start);
-        let options = self.compile.options().consume_fuel(self.fuel.is_some());
+        let options = self
+            .compile
+            .options(Cpu::Native)
+            .consume_fuel(self.fuel.is_some());
 
         let cache = if self.no_cache {
             None
