@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use wasmc_compiler::CompileOptions;
+use wasmc_compiler::{CompileOptions, CpuLevel};
 
 use crate::programs::{Group, Program};
 use crate::report::{
@@ -63,6 +63,18 @@ struct Cli {
     /// Skip the compile-time-by-thread-count measurement.
     #[arg(long)]
     no_scaling: bool,
+    /// CPU features wasmc's code may assume: `baseline` (x86-64-v2, wasmc's default) or
+    /// `native` (what wasmtime's default config uses: every feature of this machine).
+    #[arg(long, value_enum, default_value_t = Cpu::Baseline)]
+    cpu: Cpu,
+}
+
+/// The CPU level wasmc compiles for (`--cpu`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cpu {
+    Baseline,
+    Native,
 }
 
 /// Rounds of the trivial module per round of the others: each takes microseconds, so more
@@ -107,11 +119,15 @@ fn run() -> Result<bool> {
         bail!("no programs to measure");
     }
 
-    let wasmc = Wasmc::new(WASMC, "wasmc.o", &CompileOptions::new())?;
+    let level = match cli.cpu {
+        Cpu::Baseline => CpuLevel::Baseline,
+        Cpu::Native => CpuLevel::Native,
+    };
+    let wasmc = Wasmc::new(WASMC, "wasmc.o", &CompileOptions::new().cpu(level))?;
     let wasmc_ne = Wasmc::new(
         WASMC_NO_EPOCH,
         "noepoch.wasmc.o",
-        &CompileOptions::new().epoch_interruption(false),
+        &CompileOptions::new().cpu(level).epoch_interruption(false),
     )?;
     let wasmtime = Wasmtime::new(true)?;
     let mut machine = machine::Machine::probe(wasmc_version()?, wasmtime_side::VERSION);
@@ -152,6 +168,7 @@ fn run() -> Result<bool> {
         settings: Settings {
             reps,
             scale,
+            cpu: cli.cpu,
             command: std::env::args().collect::<Vec<_>>().join(" "),
         },
         targets: report::judge(&results),
@@ -163,9 +180,9 @@ fn run() -> Result<bool> {
     println!("{md}");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let json = serde_json::to_string_pretty(&report).context("encoding the JSON report")?;
-    // Only a full run may replace latest.*, the files that are committed; a partial one
-    // (--quick, --only, extra files) writes partial.* beside them.
-    let full = !cli.quick && cli.only.is_empty() && cli.wasm.is_empty();
+    // Only a full run at wasmc's default CPU level may replace latest.*, the files that are
+    // committed; any other (--quick, --only, extra files, --cpu native) writes partial.*.
+    let full = !cli.quick && cli.only.is_empty() && cli.wasm.is_empty() && cli.cpu == Cpu::Baseline;
     let stem = if full { "latest" } else { "partial" };
     for (ext, text) in [("json", json), ("md", md)] {
         let path = out_dir.join(format!("{stem}.{ext}"));

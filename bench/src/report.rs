@@ -24,6 +24,8 @@ pub struct Settings {
     pub reps: usize,
     /// `argv[1]` of every program.
     pub scale: u32,
+    /// The CPU level wasmc compiled for.
+    pub cpu: crate::Cpu,
     /// The exact command line.
     pub command: String,
 }
@@ -363,6 +365,15 @@ pub fn markdown(r: &Report) -> String {
         m.loadavg_start, m.loadavg_end
     );
     let _ = writeln!(out, "Command: `{}`\n", r.settings.command);
+    let _ = writeln!(
+        out,
+        "wasmc compiled for CPU level `{}` (`--cpu`; wasmtime's default config always uses \
+         every feature of this machine).\n",
+        match r.settings.cpu {
+            crate::Cpu::Baseline => "baseline (x86-64-v2)",
+            crate::Cpu::Native => "native",
+        }
+    );
 
     let failed: Vec<&ProgramResult> = r.programs.iter().filter(|p| p.status() != "ok").collect();
     if failed.is_empty() {

@@ -559,7 +559,8 @@ fn untyped_host_call<T: 'static>(
 }
 
 /// What a host call's outcome becomes for the wasm-to-host trampoline: 1 to go on, 0 (with
-/// the failure recorded) to trap.
+/// the failure recorded) to trap. Inline: the success path is one compare per host call.
+#[inline]
 fn host_outcome(outcome: std::thread::Result<Result<(), Error>>) -> u32 {
     match outcome {
         Ok(Ok(())) => 1,
