@@ -8,6 +8,11 @@
 //! reads ([`metadata::checksum_parts`] defines which bytes); nothing here depends on time,
 //! paths, addresses or hash-map order, so the same input gives byte-identical artifacts.
 //!
+//! `.wasmc.data` is aligned to `obj::COW_ALIGN` in the file, and each large active segment of
+//! a defined memory with a constant offset is padded to sit at a file offset congruent to its
+//! memory offset modulo `COW_ALIGN`, so the loader can map its pages from the file
+//! ([`lay_out_data`]).
+//!
 //! With a link prefix (`CompileOptions::link_prefix`) the object is also *linkable*: an
 //! allocated `.wasmc.image` section and four global symbols let the system linker put it into
 //! a native program (docs/STATIC_LINKING.md). Symbols are not relocations: the object still
@@ -17,7 +22,9 @@ use object::write::{Object, SectionId, Symbol, SymbolSection};
 use object::{
     Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
 };
-use wasmc_abi::metadata::{self, ArtifactHeader, DefinedFunc, ModuleMetadata, NONE};
+use wasmc_abi::metadata::{
+    self, ArtifactHeader, ConstOp, DataSegment, DefinedFunc, ModuleMetadata, NONE, SegmentMode,
+};
 use wasmc_abi::{Target, obj};
 
 use crate::CompileError;
@@ -26,8 +33,13 @@ use crate::isa::{MEMORY_GUARD, MEMORY_RESERVATION};
 use crate::layout::{Code, Piece};
 use crate::translate::CodegenOptions;
 
-/// The module description the loader instantiates from.
-fn module_metadata(module: &ModuleInfo<'_>, code: &Code) -> ModuleMetadata {
+/// The module description the loader instantiates from; `datas` are the data segments as
+/// laid out in `.wasmc.data` ([`lay_out_data`]).
+fn module_metadata(
+    module: &ModuleInfo<'_>,
+    code: &Code,
+    datas: Vec<DataSegment>,
+) -> ModuleMetadata {
     let imported = module.num_imported_funcs;
     let defined = module.functions.len() - imported as usize;
     let mut defined_funcs = vec![
@@ -67,7 +79,7 @@ fn module_metadata(module: &ModuleInfo<'_>, code: &Code) -> ModuleMetadata {
         exports: module.exports.clone(),
         start: module.start,
         elems: module.elems.clone(),
-        datas: module.datas.clone(),
+        datas,
         host_trampolines,
         func_names: module.func_names.clone(),
     }
@@ -96,7 +108,85 @@ fn symbol_name(module: &ModuleInfo<'_>, piece: Piece) -> Vec<u8> {
     }
 }
 
+/// The memory offset of a data segment whose pages the loader may map from the artifact
+/// file (see [`obj::COW_ALIGN`]): an active segment of a defined memory with a constant
+/// offset and at least `COW_ALIGN` bytes. `None` for every other segment.
+fn mappable_offset(module: &ModuleInfo<'_>, seg: &DataSegment) -> Option<u64> {
+    let SegmentMode::Active { index, offset } = &seg.mode else {
+        return None;
+    };
+    if *index < module.num_imported_memories || u64::from(seg.data_len) < obj::COW_ALIGN {
+        return None;
+    }
+    // An `i32` offset is zero-extended (only its low bits matter here anyway).
+    match offset.ops.as_slice() {
+        [ConstOp::I32Const(v)] => Some(u64::from(*v as u32)),
+        [ConstOp::I64Const(v)] => Some(*v as u64),
+        _ => None,
+    }
+}
+
+/// Lays out `.wasmc.data`: the segments of `module` (packed in `module.data_bytes`) in
+/// order, each mappable one ([`mappable_offset`]) preceded by zeros so that its file offset,
+/// given that the section starts `shift` bytes past a multiple of `COW_ALIGN` in the file,
+/// is congruent to its memory offset modulo `COW_ALIGN`; the others stay packed. Returns the
+/// segments with their new offsets and the section bytes.
+fn lay_out_data(
+    module: &ModuleInfo<'_>,
+    shift: u64,
+) -> Result<(Vec<DataSegment>, Vec<u8>), CompileError> {
+    let align = obj::COW_ALIGN;
+    let too_big = || CompileError::unsupported("more than 4 GiB of data segments", 0);
+    let mut bytes = Vec::with_capacity(module.data_bytes.len());
+    let mut datas = Vec::with_capacity(module.datas.len());
+    for seg in &module.datas {
+        let start = seg.data_off as usize;
+        let src = module
+            .data_bytes
+            .get(start..start + seg.data_len as usize)
+            .ok_or_else(|| CompileError::codegen(None, "data segment outside the data bytes"))?;
+        if let Some(mem_off) = mappable_offset(module, seg) {
+            let at = (bytes.len() as u64 + shift) % align;
+            let pad = (mem_off % align + align - at) % align;
+            bytes.resize(
+                bytes.len() + usize::try_from(pad).map_err(|_| too_big())?,
+                0,
+            );
+        }
+        let data_off = u32::try_from(bytes.len()).map_err(|_| too_big())?;
+        bytes.extend_from_slice(src);
+        datas.push(DataSegment {
+            data_off,
+            ..seg.clone()
+        });
+    }
+    Ok((datas, bytes))
+}
+
+/// File offset of `.wasmc.data` in the object `bytes`, modulo `COW_ALIGN`.
+fn data_shift(bytes: &[u8], target: Target) -> Result<u64, CompileError> {
+    use object::{Object as _, ObjectSection as _};
+    let file = object::File::parse(bytes)
+        .map_err(|e| CompileError::codegen(None, format!("reading the object back: {e}")))?;
+    let name = if target.is_macho() {
+        obj::macho_section(obj::DATA_SECTION).map_or(obj::DATA_SECTION, |(_, sect)| sect)
+    } else {
+        obj::DATA_SECTION
+    };
+    let off = file
+        .section_by_name(name)
+        .and_then(|s| s.file_range())
+        .map_or(0, |(off, _)| off);
+    Ok(off % obj::COW_ALIGN)
+}
+
 /// Writes the artifact bytes.
+///
+/// The section alignment places `.wasmc.data` at a multiple of `COW_ALIGN` in an ELF file;
+/// a Mach-O object puts its sections at their address plus the (unaligned) size of the load
+/// commands. So the data is laid out for a file offset `shift` read back from a first
+/// writing, and written again if that was not zero and a segment depends on it. The shift
+/// depends only on the number and kind of load commands, which the second writing keeps.
 pub(crate) fn write(
     target: Target,
     isa_features: u64,
@@ -105,7 +195,59 @@ pub(crate) fn write(
     code: &Code,
     link_prefix: Option<&str>,
 ) -> Result<Vec<u8>, CompileError> {
-    let meta = module_metadata(module, code).encode();
+    let (datas, data) = lay_out_data(module, 0)?;
+    let bytes = write_object(
+        target,
+        isa_features,
+        options,
+        module,
+        code,
+        link_prefix,
+        datas,
+        data,
+    )?;
+    let shift = data_shift(&bytes, target)?;
+    if shift == 0
+        || !module
+            .datas
+            .iter()
+            .any(|d| mappable_offset(module, d).is_some())
+    {
+        return Ok(bytes);
+    }
+    let (datas, data) = lay_out_data(module, shift)?;
+    let bytes = write_object(
+        target,
+        isa_features,
+        options,
+        module,
+        code,
+        link_prefix,
+        datas,
+        data,
+    )?;
+    if data_shift(&bytes, target)? != shift {
+        return Err(CompileError::codegen(
+            None,
+            "the file offset of the data section moved between two writings",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Writes the object with `datas` laid out in `data` (the bytes of `.wasmc.data`).
+#[expect(clippy::too_many_arguments, reason = "one private step of `write`")]
+fn write_object(
+    target: Target,
+    isa_features: u64,
+    options: CodegenOptions,
+    module: &ModuleInfo<'_>,
+    code: &Code,
+    link_prefix: Option<&str>,
+    datas: Vec<DataSegment>,
+    data: Vec<u8>,
+) -> Result<Vec<u8>, CompileError> {
+    let meta = module_metadata(module, code, datas).encode();
     let traps = metadata::encode_trap_table(&code.traps);
     let mut header = ArtifactHeader {
         format_version: metadata::FORMAT_VERSION,
@@ -127,20 +269,14 @@ pub(crate) fn write(
         compiler_version: metadata::COMPILER_VERSION.to_string(),
         checksum: [0; 32],
     };
-    header.checksum = checksum(
-        &header.encode(),
-        &meta,
-        &traps,
-        &module.data_bytes,
-        &code.text,
-    );
+    header.checksum = checksum(&header.encode(), &meta, &traps, &data, &code.text);
     let header = header.encode();
     let image = link_prefix.map(|_| {
         obj::ImageParts {
             header: &header,
             meta: &meta,
             traps: &traps,
-            data: &module.data_bytes,
+            data: &data,
             text_len: code.text.len() as u64,
         }
         .encode()
@@ -178,7 +314,8 @@ pub(crate) fn write(
     let traps_id = section(&mut object, obj::TRAPS_SECTION, SectionKind::ReadOnlyData)?;
     object.set_section_data(traps_id, traps, 4);
     let data_id = section(&mut object, obj::DATA_SECTION, SectionKind::ReadOnlyData)?;
-    object.set_section_data(data_id, module.data_bytes.clone(), 8);
+    // Page-aligned in the file, so that large segments can be mapped from it (`obj::COW_ALIGN`).
+    object.set_section_data(data_id, data, obj::COW_ALIGN);
     let text = section(&mut object, obj::TEXT_SECTION, SectionKind::Text)?;
     object.set_section_data(text, code.text.clone(), target.text_align());
 

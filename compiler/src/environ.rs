@@ -198,7 +198,8 @@ pub(crate) struct ModuleInfo<'a> {
     pub elems: Vec<ElemSegment>,
     /// Data segments (their bytes are in `data_bytes`).
     pub datas: Vec<DataSegment>,
-    /// Bytes of every data segment, concatenated (`.wasmc.data`).
+    /// Bytes of every data segment, concatenated; `artifact.rs` lays out `.wasmc.data` from
+    /// them (padding large segments so that the loader can map them).
     pub data_bytes: Vec<u8>,
     /// Bodies of the defined functions, in order.
     pub bodies: Vec<FunctionBodyInput<'a>>,

@@ -319,3 +319,81 @@ fn compilation_is_deterministic() {
         assert_eq!(compile(Target::X86_64Linux, &wat).unwrap(), first);
     }
 }
+
+/// `len` bytes of a recognisable pattern (never all zeros), as a WAT string literal.
+fn wat_bytes(len: usize, seed: u8) -> (Vec<u8>, String) {
+    let bytes: Vec<u8> = (0..len)
+        .map(|i| (i % 251) as u8 ^ seed.wrapping_add((i / 4096) as u8))
+        .collect();
+    let text = bytes.iter().map(|b| format!("\\{b:02x}")).collect();
+    (bytes, text)
+}
+
+#[test]
+fn large_active_segments_are_placed_for_mapping() {
+    let align = obj::COW_ALIGN;
+    let (small, small_wat) = wat_bytes(100, 1);
+    let (big, big_wat) = wat_bytes(100 * 1024, 2);
+    let (aligned, aligned_wat) = wat_bytes(70 * 1024, 3);
+    let (passive, passive_wat) = wat_bytes(80 * 1024, 4);
+    let (dynamic, dynamic_wat) = wat_bytes(66 * 1024, 5);
+    let (big64, big64_wat) = wat_bytes(65 * 1024, 6);
+    let wat = format!(
+        r#"(module
+             (import "env" "m" (memory 1))
+             (import "env" "g" (global i32))
+             (memory $m 40)
+             (data (memory $m) (i32.const 5) "{small_wat}")
+             (data (memory $m) (i32.const 0x10003) "{big_wat}")
+             (data (memory $m) (i32.const 0x40000) "{aligned_wat}")
+             (data "{passive_wat}")
+             (data (memory $m) (global.get 0) "{dynamic_wat}")
+             (data (memory 0) (i32.const 0) "{big64_wat}"))"#
+    );
+    // (bytes, memory offset if it must be placed for mapping)
+    let expected: [(&[u8], Option<u64>); 6] = [
+        (&small, None),
+        (&big, Some(0x10003)),
+        (&aligned, Some(0x40000)),
+        (&passive, None),
+        (&dynamic, None),
+        // Imported memory: the loader never maps into it.
+        (&big64, None),
+    ];
+    for target in Target::ALL {
+        let bytes = compile(target, &wat).unwrap();
+        let file = object::File::parse(&*bytes).unwrap();
+        let data = section(&file, target, obj::DATA_SECTION);
+        assert_eq!(data.align(), align, "{target}");
+        let (file_off, _) = data.file_range().expect("data has file contents");
+        if !target.is_macho() {
+            // Mach-O places sections at their address plus the size of the load commands;
+            // the layout below makes up for it.
+            assert_eq!(
+                file_off % align,
+                0,
+                "{target}: .wasmc.data at {file_off:#x}"
+            );
+        }
+        let data = data.data().unwrap();
+        let meta =
+            ModuleMetadata::decode(section(&file, target, obj::META_SECTION).data().unwrap())
+                .unwrap();
+        assert_eq!(meta.datas.len(), expected.len());
+        let mut packed_end = 0;
+        for (i, (seg, (want, mem_off))) in meta.datas.iter().zip(expected).enumerate() {
+            let off = file_off + u64::from(seg.data_off);
+            let range = seg.data_off as usize..(seg.data_off + seg.data_len) as usize;
+            assert_eq!(&data[range.clone()], want, "{target}: segment {i} bytes");
+            match mem_off {
+                Some(m) => assert_eq!(off % align, m % align, "{target}: segment {i}"),
+                None => assert_eq!(
+                    u64::from(seg.data_off),
+                    packed_end,
+                    "{target}: segment {i} is packed"
+                ),
+            }
+            packed_end = range.end as u64;
+        }
+    }
+}
