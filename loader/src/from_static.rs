@@ -10,9 +10,10 @@ impl Artifact {
     /// `wasmc_compiler::build::compile_file` in a build script. No file is read at run time.
     ///
     /// `include_bytes!` gives no alignment guarantee, while the object parser reads headers
-    /// in place: misaligned bytes are first copied to an aligned buffer. The code itself is
-    /// always copied into fresh executable pages (as [`Artifact::from_bytes`] does), so the
-    /// static bytes are never executed in place.
+    /// in place: misaligned bytes are first copied to an aligned buffer. Aligned bytes are
+    /// used in place: the data segments are read from them, not copied at load. The code
+    /// itself is always copied into fresh executable pages (as [`Artifact::from_bytes`]
+    /// does), so the static bytes are never executed in place.
     ///
     /// # Errors
     ///
@@ -28,7 +29,7 @@ impl Artifact {
         const ALIGN: usize = 16;
         if (bytes.as_ptr() as usize).is_multiple_of(ALIGN) {
             // SAFETY: forwarded from the caller.
-            return unsafe { Artifact::from_bytes(bytes) };
+            return unsafe { Artifact::load_static(bytes) };
         }
         let mut buf = vec![0u128; bytes.len().div_ceil(ALIGN)];
         // SAFETY: `buf` has at least `bytes.len()` bytes; u128 has no invalid bit patterns

@@ -161,6 +161,7 @@ impl InstanceData {
         self.artifact
             .inner
             .data
+            .bytes()
             .get(start..start + d.data_len as usize)
     }
 }
@@ -724,13 +725,15 @@ fn initialize<T>(store: &mut Store<T>, index: usize, imports: &[Extern]) -> Resu
             let off = usize::try_from(raw).unwrap_or(usize::MAX);
             let mid = store.opaque.instances[index].memories[*mem as usize];
             let start = seg.data_off as usize;
-            let bytes = &a.data[start..start + seg.data_len as usize];
-            let m = &mut store.opaque.memories[mid];
-            let dst = off
-                .checked_add(bytes.len())
-                .and_then(|end| m.map.as_mut_slice().get_mut(off..end))
-                .ok_or_else(|| Error::trap(TrapCode::MemoryOutOfBounds))?;
-            dst.copy_from_slice(bytes);
+            let bytes = &a.data.bytes()[start..start + seg.data_len as usize];
+            // Pages of a memory this instance defines (still untouched by anyone else) may come
+            // straight from the artifact file; an imported memory is always copied into.
+            let file = a
+                .data
+                .file()
+                .filter(|_| *mem >= meta.num_imported_memories())
+                .map(|(f, sec_off)| (f, sec_off + u64::from(seg.data_off)));
+            crate::memory::init_data(&mut store.opaque.memories[mid], off, bytes, file)?;
             store.opaque.instances[index].dropped_datas[i] = true;
         }
     }

@@ -115,6 +115,53 @@ pub(crate) fn grow_memory(m: &mut MemoryData, delta: u64) -> Option<u64> {
     Some(old)
 }
 
+/// Writes an active data segment's `bytes` at `off` in memory `m` (instantiation), or traps
+/// with `MemoryOutOfBounds` if they do not fit (writing nothing).
+///
+/// `file` is where the same bytes lie in the artifact file (the open file and the offset of
+/// the segment's first byte), for a memory the instance being created defines. Then the
+/// host pages that the segment covers entirely are mapped from the file, private and
+/// copy-on-write ([`crate::mmap::MemoryMap::map_file`]), and only the partial pages at either
+/// end are copied: instantiating a large segment costs a system call instead of a copy, and
+/// its pages are read from the page cache only when touched. That needs the file offset and
+/// the memory offset to agree modulo the page size, which the compiler arranges for large
+/// segments with constant offsets (`wasmc_abi::obj::COW_ALIGN`). Otherwise, or if the kernel
+/// refuses the mapping, everything is copied.
+///
+/// Segments are written in module order and a mapping replaces only whole pages that the
+/// segment covers entirely, so a later segment overwrites an earlier one exactly as copying
+/// would.
+pub(crate) fn init_data(
+    m: &mut MemoryData,
+    off: usize,
+    bytes: &[u8],
+    file: Option<(&std::fs::File, u64)>,
+) -> Result<(), Error> {
+    let end = off
+        .checked_add(bytes.len())
+        .filter(|end| *end <= m.map.accessible())
+        .ok_or_else(|| Error::trap(wasmc_abi::TrapCode::MemoryOutOfBounds))?;
+    let p = crate::mmap::page_size();
+    // The whole pages inside `[off, end)`.
+    let pages = crate::mmap::round_up_to_page(off)
+        .map(|first| first..end / p * p)
+        .filter(|r| r.start < r.end);
+    if let (Some(pages), Some((file, file_off))) = (pages, file)
+        && file_off % p as u64 == off as u64 % p as u64
+        && m.map
+            .map_file(pages.clone(), file, file_off + (pages.start - off) as u64)
+            .map_err(|e| Error::instantiate(format!("mapping a data segment: {e}")))?
+    {
+        let mem = m.map.as_mut_slice();
+        let (head, tail) = (pages.start - off, pages.end - off);
+        mem[off..pages.start].copy_from_slice(&bytes[..head]);
+        mem[pages.end..end].copy_from_slice(&bytes[tail..]);
+        return Ok(());
+    }
+    m.map.as_mut_slice()[off..end].copy_from_slice(bytes);
+    Ok(())
+}
+
 impl Memory {
     /// Creates a memory owned by the host (e.g. the spec tests' `spectest.memory`).
     ///

@@ -2,7 +2,9 @@
 //!
 //! - [`Mmap`]: an owned anonymous mapping (reservations with guard pages, RW buffers, copies of
 //!   code made read+execute, signal stacks);
-//! - [`MemoryMap`]: a linear memory's reservation whose prefix `[0, accessible)` is read-write;
+//! - [`MemoryMap`]: a linear memory's reservation whose prefix `[0, accessible)` is read-write,
+//!   some of its pages possibly private copy-on-write mappings of an artifact file (large
+//!   data segments, [`MemoryMap::map_file`]);
 //! - [`FileMap`]: a private, read-only mapping of an artifact file whose `.text` range can be
 //!   made read+execute in place.
 //!
@@ -199,6 +201,83 @@ impl MemoryMap {
         Ok(())
     }
 
+    /// Replaces the pages `range` (page aligned, inside the accessible part) with a private
+    /// copy-on-write mapping of `file` from offset `file_off` (page aligned), read-write:
+    /// reads see the file's bytes, the first write to a page copies it, and nothing is ever
+    /// written back to the file. Dropping the memory unmaps these pages with the rest of the
+    /// reservation; `grow_to` never touches them (it only changes pages past `accessible`).
+    ///
+    /// `Ok(true)` once mapped. `Ok(false)` if the kernel refused the mapping (a file system
+    /// that cannot be mapped, the process's limit of mappings, ...): the range is then
+    /// zero-filled anonymous memory again, and the caller should copy the bytes instead. An
+    /// error for a bad range, or if the range could not be restored (the memory is unusable).
+    pub(crate) fn map_file(
+        &mut self,
+        range: Range<usize>,
+        file: &std::fs::File,
+        file_off: u64,
+    ) -> io::Result<bool> {
+        use std::os::fd::AsRawFd;
+        let p = page_size();
+        let ok = range.start.is_multiple_of(p)
+            && range.end.is_multiple_of(p)
+            && range.start < range.end
+            && range.end <= self.accessible
+            && file_off.is_multiple_of(p as u64);
+        let off = libc::off_t::try_from(file_off)
+            .ok()
+            .filter(|_| ok)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "bad file mapping of {range:?} from offset {file_off:#x} in a memory of \
+                     {:#x} accessible bytes",
+                        self.accessible
+                    ),
+                )
+            })?;
+        let len = range.end - range.start;
+        // SAFETY: the range lies inside this reservation's accessible part, which we own and
+        // hold `&mut self` to, so no Rust reference into these pages is alive; MAP_FIXED
+        // replaces exactly those pages and nothing outside the reservation. The private
+        // mapping never writes back to the file. The file's contents must not change while
+        // mapped (the trust model of `Artifact::from_file`).
+        let ptr = unsafe {
+            libc::mmap(
+                self.map.as_ptr().add(range.start).cast(),
+                len,
+                Prot::ReadWrite.bits(),
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                file.as_raw_fd(),
+                off,
+            )
+        };
+        if ptr != libc::MAP_FAILED {
+            return Ok(true);
+        }
+        let err = io::Error::last_os_error();
+        // A failed MAP_FIXED may have unmapped the old pages: put zeroed memory back.
+        // SAFETY: as above, for an anonymous mapping of the same pages.
+        let back = unsafe {
+            libc::mmap(
+                self.map.as_ptr().add(range.start).cast(),
+                len,
+                Prot::ReadWrite.bits(),
+                libc::MAP_PRIVATE | libc::MAP_ANON | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if back == libc::MAP_FAILED {
+            return Err(io::Error::other(format!(
+                "mapping the file failed ({err}) and the memory could not be restored ({})",
+                io::Error::last_os_error()
+            )));
+        }
+        Ok(false)
+    }
+
     /// The accessible bytes.
     pub(crate) fn as_slice(&self) -> &[u8] {
         // SAFETY: `[0, accessible)` was made read-write by `grow_to` and stays mapped as long
@@ -288,6 +367,60 @@ mod tests {
         m.as_mut_slice()[2 * 65536 - 1] = 1;
         assert!(m.grow_to(2 << 20).is_err());
         assert!(m.grow_to(1).is_err());
+    }
+
+    /// A file holding `bytes` in the temp dir, open for reading, removed when the test ends.
+    struct TempFile(std::path::PathBuf, std::fs::File);
+
+    impl TempFile {
+        fn new(tag: &str, bytes: &[u8]) -> TempFile {
+            let path =
+                std::env::temp_dir().join(format!("wasmc-mmap-{}-{tag}.bin", std::process::id()));
+            std::fs::write(&path, bytes).unwrap();
+            let file = std::fs::File::open(&path).unwrap();
+            TempFile(path, file)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn file_pages_are_private_and_survive_growth() {
+        let p = page_size();
+        let bytes: Vec<u8> = (0..4 * p)
+            .map(|i| u8::try_from(i % 253).unwrap() + 1)
+            .collect();
+        let f = TempFile::new("cow", &bytes);
+        let mut m = MemoryMap::new(1 << 24, 8 * 65536).unwrap();
+        // File pages 1..3 at memory page 5.
+        assert!(m.map_file(5 * p..7 * p, &f.1, p as u64).unwrap());
+        assert_eq!(&m.as_slice()[5 * p..7 * p], &bytes[p..3 * p]);
+        assert!(m.as_slice()[..5 * p].iter().all(|b| *b == 0));
+        assert!(m.as_slice()[7 * p..].iter().all(|b| *b == 0));
+        m.as_mut_slice()[5 * p] = 0;
+        m.grow_to(16 * 65536).unwrap();
+        assert_eq!(m.as_slice()[5 * p], 0);
+        assert_eq!(&m.as_slice()[5 * p + 1..7 * p], &bytes[p + 1..3 * p]);
+        m.as_mut_slice()[16 * 65536 - 1] = 9;
+        drop(m);
+        // The write went to a private copy, not to the file.
+        assert_eq!(std::fs::read(&f.0).unwrap(), bytes);
+    }
+
+    #[test]
+    fn file_mapping_checks_its_range() {
+        let p = page_size();
+        let f = TempFile::new("bad", &vec![1u8; 2 * p]);
+        let mut m = MemoryMap::new(1 << 24, 65536).unwrap();
+        assert!(m.map_file(1..p, &f.1, 0).is_err());
+        assert!(m.map_file(0..p, &f.1, 1).is_err());
+        assert!(m.map_file(p..p, &f.1, 0).is_err());
+        assert!(m.map_file(65536..65536 + p, &f.1, 0).is_err());
+        assert!(m.as_slice().iter().all(|b| *b == 0));
     }
 
     #[test]

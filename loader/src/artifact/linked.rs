@@ -137,7 +137,7 @@ fn load_linked(
         meta,
         meta_len: parts.meta.len(),
         traps: parts.traps.to_vec(),
-        data: parts.data.to_vec(),
+        data: parts.data,
         // `finish` takes only the length of this range.
         text: 0..text.len(),
     };
@@ -146,7 +146,8 @@ fn load_linked(
     } else {
         text.as_ptr() as usize
     };
-    Ok(Artifact::finish(parsed, addr, Code::Linked))
+    let data = super::DataBytes::Static(parts.data);
+    Ok(Artifact::finish(parsed, data, addr, Code::Linked))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod inspect;
 mod linked;
 mod sections;
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -48,8 +49,8 @@ impl std::fmt::Debug for Artifact {
     reason = "the mappings are held only to keep the code alive"
 )]
 enum Code {
-    /// `.text` made R+X inside the private file mapping.
-    File(FileMap),
+    /// `.text` made R+X inside the private file mapping (shared with [`DataBytes::File`]).
+    File(Arc<FileMap>),
     /// A copy of `.text` in anonymous R+X pages.
     Anon(Mmap),
     /// No code at all.
@@ -57,6 +58,46 @@ enum Code {
     /// `.text` linked into the program's own executable pages (`Artifact::from_linked`):
     /// nothing to keep alive.
     Linked,
+}
+
+/// Where the bytes of `.wasmc.data` live: never copied from a file or from the program.
+#[derive(Debug)]
+pub(crate) enum DataBytes {
+    /// A copy (`Artifact::from_bytes`, which does not keep its input).
+    Owned(Vec<u8>),
+    /// Bytes of the program itself (`from_static`, `from_linked`).
+    Static(&'static [u8]),
+    /// `range` of the private file mapping. The file stays open so that instantiation can
+    /// map the pages of large segments from it copy-on-write (`memory::init_data`).
+    File {
+        /// The whole file, mapped read-only.
+        map: Arc<FileMap>,
+        /// The open artifact file.
+        file: std::fs::File,
+        /// File offsets of `.wasmc.data`.
+        range: Range<usize>,
+    },
+}
+
+impl DataBytes {
+    /// The section's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            DataBytes::Owned(v) => v,
+            DataBytes::Static(s) => s,
+            // In bounds: checked by `sections::parse` against the mapped file.
+            DataBytes::File { map, range, .. } => map.bytes().get(range.clone()).unwrap_or(&[]),
+        }
+    }
+
+    /// The artifact file and the file offset of the section's first byte, if the bytes come
+    /// from a file.
+    pub(crate) fn file(&self) -> Option<(&std::fs::File, u64)> {
+        match self {
+            DataBytes::File { file, range, .. } => Some((file, range.start as u64)),
+            DataBytes::Owned(_) | DataBytes::Static(_) => None,
+        }
+    }
 }
 
 pub(crate) struct ArtifactInner {
@@ -67,7 +108,7 @@ pub(crate) struct ArtifactInner {
     /// The trap table bytes (validated).
     pub(crate) traps: Vec<u8>,
     /// The data segment bytes.
-    pub(crate) data: Vec<u8>,
+    pub(crate) data: DataBytes,
     /// Address of `.text` (as an integer so the artifact is `Send + Sync`).
     pub(crate) text: usize,
     pub(crate) text_len: usize,
@@ -95,7 +136,8 @@ impl Artifact {
     /// one can do anything the process can. Only load artifacts produced by a trusted wasmc
     /// compiler from the WebAssembly you mean to run. In addition, the file must not be
     /// modified while the artifact (or any instance of it) is alive: its pages are mapped
-    /// privately but not copied.
+    /// privately but not copied (the code, and the pages of large data segments, which are
+    /// mapped into the linear memories of its instances).
     pub unsafe fn from_file(path: impl AsRef<Path>) -> Result<Artifact, Error> {
         // SAFETY: forwarded from the caller.
         unsafe { Self::load_file(path.as_ref(), Integrity::Verify) }
@@ -132,17 +174,34 @@ impl Artifact {
         };
         let file = std::fs::File::open(path).map_err(io)?;
         // SAFETY: the caller promises not to modify the file while it is mapped.
-        let map = unsafe { FileMap::new(&file) }.map_err(io)?;
+        let map = Arc::new(unsafe { FileMap::new(&file) }.map_err(io)?);
         let parsed = sections::parse(map.bytes(), integrity)?;
         let text = parsed.text.clone();
+        // The data section is a sub-slice of the mapping (the parser borrows its input).
+        let start = (parsed.data.as_ptr() as usize).wrapping_sub(map.bytes().as_ptr() as usize);
+        let range = start..start.wrapping_add(parsed.data.len());
+        let same = map
+            .bytes()
+            .get(range.clone())
+            .is_some_and(|s| std::ptr::eq(s, parsed.data));
+        let data = if same {
+            DataBytes::File {
+                map: Arc::clone(&map),
+                file,
+                range,
+            }
+        } else {
+            DataBytes::Owned(parsed.data.to_vec())
+        };
         let aligned = text.start.is_multiple_of(crate::mmap::page_size());
         if !text.is_empty() && aligned && map.make_exec(text.clone()).is_ok() {
             let addr = map.bytes()[text.start..].as_ptr() as usize;
-            return Ok(Artifact::finish(parsed, addr, Code::File(map)));
+            let code = Code::File(Arc::clone(&map));
+            return Ok(Artifact::finish(parsed, data, addr, code));
         }
         // Unaligned text, or a file system mounted noexec: copy instead.
         let (addr, code) = copy_text(&map.bytes()[text])?;
-        Ok(Artifact::finish(parsed, addr, code))
+        Ok(Artifact::finish(parsed, data, addr, code))
     }
 
     /// Loads an artifact from bytes, copying its code into fresh executable pages.
@@ -183,11 +242,25 @@ impl Artifact {
     /// As for [`Artifact::from_bytes`].
     unsafe fn load_bytes(bytes: &[u8], integrity: Integrity) -> Result<Artifact, Error> {
         let parsed = sections::parse(bytes, integrity)?;
+        let data = DataBytes::Owned(parsed.data.to_vec());
         let (addr, code) = copy_text(&bytes[parsed.text.clone()])?;
-        Ok(Artifact::finish(parsed, addr, code))
+        Ok(Artifact::finish(parsed, data, addr, code))
     }
 
-    fn finish(p: sections::Parsed, text: usize, code: Code) -> Artifact {
+    /// As [`Artifact::load_bytes`] with the checksum verified, but the data segments stay
+    /// where they are in the program's own bytes instead of being copied.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Artifact::from_bytes`].
+    pub(crate) unsafe fn load_static(bytes: &'static [u8]) -> Result<Artifact, Error> {
+        let parsed = sections::parse(bytes, Integrity::Verify)?;
+        let data = DataBytes::Static(parsed.data);
+        let (addr, code) = copy_text(&bytes[parsed.text.clone()])?;
+        Ok(Artifact::finish(parsed, data, addr, code))
+    }
+
+    fn finish(p: sections::Parsed<'_>, data: DataBytes, text: usize, code: Code) -> Artifact {
         let type_ids = p.meta.types.iter().map(type_registry::intern).collect();
         let imported = p.meta.num_imported_funcs();
         let mut func_ranges: Vec<(u32, u32, u32)> = p
@@ -209,7 +282,7 @@ impl Artifact {
                 meta: p.meta,
                 type_ids,
                 traps: p.traps,
-                data: p.data,
+                data,
                 text,
                 text_len: p.text.len(),
                 func_ranges,

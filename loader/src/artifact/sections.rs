@@ -56,13 +56,14 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A checked artifact, still referring to the input bytes.
-pub(crate) struct Parsed {
+pub(crate) struct Parsed<'d> {
     pub header: ArtifactHeader,
     pub meta: ModuleMetadata,
     /// Size of the encoded metadata section.
     pub meta_len: usize,
     pub traps: Vec<u8>,
-    pub data: Vec<u8>,
+    /// The `.wasmc.data` section, inside the input bytes (empty when there is none).
+    pub data: &'d [u8],
     /// File offsets of `.text`.
     pub text: Range<usize>,
 }
@@ -208,7 +209,7 @@ fn required<'d>(file: &object::File<'d>, name: &'static str) -> Result<&'d [u8],
 }
 
 /// Parses and checks an artifact for loading on this host.
-pub(crate) fn parse(bytes: &[u8], integrity: Integrity) -> Result<Parsed, LoadError> {
+pub(crate) fn parse(bytes: &[u8], integrity: Integrity) -> Result<Parsed<'_>, LoadError> {
     parse_with(bytes, integrity, true)
 }
 
@@ -220,7 +221,7 @@ pub(crate) fn parse_with(
     bytes: &[u8],
     integrity: Integrity,
     host_checks: bool,
-) -> Result<Parsed, LoadError> {
+) -> Result<Parsed<'_>, LoadError> {
     let file = object::File::parse(bytes).map_err(|e| LoadError::NotAnObject(e.to_string()))?;
     let hdr = required(&file, obj::HEADER_SECTION)?;
     // Magic and version first: a file of another format version may lay out its header and
@@ -298,7 +299,7 @@ pub(crate) fn parse_with(
         meta,
         meta_len: meta_bytes.len(),
         traps: traps.to_vec(),
-        data: data.to_vec(),
+        data,
         text,
     })
 }

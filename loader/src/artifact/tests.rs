@@ -373,3 +373,64 @@ fn an_artifact_from_another_compiler_version_is_refused() {
     assert!(msg.contains(metadata::COMPILER_VERSION), "{msg}");
     assert!(msg.contains("rebuild"), "{msg}");
 }
+
+#[test]
+fn data_segments_are_borrowed_at_load_not_copied() {
+    use object::{Object as _, ObjectSection as _};
+    let wasm =
+        wat::parse_str(r#"(module (memory (export "m") 1) (data (i32.const 8) "borrowed bytes"))"#)
+            .unwrap();
+    let bytes = wasmc_compiler::compile(&wasm).unwrap();
+    let section = object::File::parse(&*bytes)
+        .unwrap()
+        .section_by_name(obj::DATA_SECTION)
+        .unwrap()
+        .data()
+        .unwrap()
+        .to_vec();
+    assert_eq!(section, b"borrowed bytes");
+    let inside = |outer: &[u8], inner: &[u8]| outer.as_ptr_range().contains(&inner.as_ptr());
+
+    // SAFETY: compiled just above.
+    let a = unsafe { Artifact::from_bytes(&bytes) }.unwrap();
+    assert!(matches!(a.inner.data, super::DataBytes::Owned(_)));
+    assert_eq!(a.inner.data.bytes(), section);
+
+    // A 16-byte aligned static copy is used in place.
+    let words: &'static mut [u128] = vec![0u128; bytes.len().div_ceil(16)].leak();
+    // SAFETY: `words` has at least `bytes.len()` bytes and u8 has no invalid bit patterns.
+    let stat: &'static mut [u8] =
+        unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), bytes.len()) };
+    stat.copy_from_slice(&bytes);
+    let stat: &'static [u8] = stat;
+    // SAFETY: compiled just above.
+    let s = unsafe { Artifact::from_static(stat) }.unwrap();
+    assert!(matches!(s.inner.data, super::DataBytes::Static(_)));
+    assert!(inside(stat, s.inner.data.bytes()));
+    assert_eq!(s.inner.data.bytes(), section);
+
+    let dir = std::env::temp_dir().join(format!("wasmc-loader-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("data.wasmc.o");
+    std::fs::write(&path, &bytes).unwrap();
+    // SAFETY: compiled just above, not modified while mapped.
+    let f = unsafe { Artifact::from_file(&path) }.unwrap();
+    let super::DataBytes::File { map, range, .. } = &f.inner.data else {
+        panic!("data of a file artifact was copied: {:?}", f.inner.data);
+    };
+    assert!(inside(map.bytes(), f.inner.data.bytes()));
+    assert_eq!(&map.bytes()[range.clone()], section);
+    assert_eq!(f.inner.data.bytes(), section);
+    let (_, file_off) = f.inner.data.file().unwrap();
+    if !cfg!(target_os = "macos") {
+        // ELF: the section alignment is its file alignment.
+        assert_eq!(file_off % obj::COW_ALIGN, 0);
+    }
+    let mut store = Store::new(());
+    let i = Linker::new().instantiate(&mut store, &f).unwrap();
+    let mem = i.get_memory(&store, "m").unwrap();
+    assert_eq!(&mem.data(&store)[8..22], b"borrowed bytes");
+    drop(store);
+    drop(f);
+    let _ = std::fs::remove_dir_all(&dir);
+}
