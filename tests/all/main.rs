@@ -7,6 +7,7 @@
 //! - `host`: host -> wasm -> host nesting, traps and host errors crossing it;
 //! - `host_objects`: memories, tables, globals shared between host and Wasm; several threads;
 //! - `artifact_file`: artifacts written to disk and loaded back with `Artifact::from_file`;
+//! - `data_mapping`: large data segments mapped copy-on-write from the artifact file;
 //! - `embedding`: renaming and import maps, unknown imports as traps, interrupts and
 //!   deadlines, host errors and panics, reactors, threads, instantiate/drop leaks;
 //! - `examples`: runs the `examples/` programs and checks their output;
@@ -17,6 +18,7 @@
 
 mod artifact_file;
 mod calls;
+mod data_mapping;
 mod embedding;
 mod examples;
 mod host;
