@@ -31,15 +31,15 @@ pub const DATA_SECTION: &str = ".wasmc.data";
 /// The code section.
 pub const TEXT_SECTION: &str = ".text";
 
-/// Alignment of [`DATA_SECTION`] in the object file, and the period of the placement of large
-/// active data segments inside it: the compiler pads `.wasmc.data` so that the bytes of such a
-/// segment sit at a section offset congruent to its memory offset modulo `COW_ALIGN`, and
-/// gives the section this alignment, so that the loader can map whole pages of the segment
-/// straight from the artifact file into linear memory (copy-on-write) instead of copying
-/// them. 64 KiB is a multiple of every host page size wasmc supports (4 KiB on x86-64, 16 KiB
-/// on macOS, up to 64 KiB on aarch64 Linux), and also the minimum length of a segment that
-/// gets this placement: shorter ones stay packed, as padding them would cost more than
-/// copying them.
+/// The period of the placement of large active data segments in the artifact file: the
+/// compiler pads `.wasmc.data` so that the bytes of such a segment sit at a *file* offset
+/// congruent to its memory offset modulo `COW_ALIGN` (and then aligns the section to it), so
+/// that the loader can map whole pages of the segment straight from the artifact file into
+/// linear memory (copy-on-write) instead of copying them. 64 KiB is a multiple of every host
+/// page size wasmc supports (4 KiB on x86-64, 16 KiB on macOS, up to 64 KiB on aarch64
+/// Linux), and also the minimum length of a segment that gets this placement: shorter ones
+/// stay packed, as padding them would cost more than copying them. A module without such a
+/// segment pays nothing.
 pub const COW_ALIGN: u64 = 64 * 1024;
 
 /// The image section of a linkable artifact (see [`ImageParts`]).

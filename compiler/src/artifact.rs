@@ -8,10 +8,9 @@
 //! reads ([`metadata::checksum_parts`] defines which bytes); nothing here depends on time,
 //! paths, addresses or hash-map order, so the same input gives byte-identical artifacts.
 //!
-//! `.wasmc.data` is aligned to `obj::COW_ALIGN` in the file, and each large active segment of
-//! a defined memory with a constant offset is padded to sit at a file offset congruent to its
-//! memory offset modulo `COW_ALIGN`, so the loader can map its pages from the file
-//! ([`lay_out_data`]).
+//! Each large active segment of a defined memory with a constant offset is padded to sit at a
+//! file offset congruent to its memory offset modulo `obj::COW_ALIGN`, so the loader can map
+//! its pages from the file ([`lay_out_data`]); `.wasmc.data` is then aligned to `COW_ALIGN`.
 //!
 //! With a link prefix (`CompileOptions::link_prefix`) the object is also *linkable*: an
 //! allocated `.wasmc.image` section and four global symbols let the system linker put it into
@@ -126,16 +125,24 @@ fn mappable_offset(module: &ModuleInfo<'_>, seg: &DataSegment) -> Option<u64> {
     }
 }
 
+/// `.wasmc.data` as written.
+struct DataLayout {
+    /// The data segments, with their offsets in `bytes`.
+    datas: Vec<DataSegment>,
+    /// The section's bytes.
+    bytes: Vec<u8>,
+    /// The section's alignment: `COW_ALIGN` if a segment is placed for mapping, otherwise 8
+    /// (no padding at all for modules without large segments).
+    align: u64,
+}
+
 /// Lays out `.wasmc.data`: the segments of `module` (packed in `module.data_bytes`) in
 /// order, each mappable one ([`mappable_offset`]) preceded by zeros so that its file offset,
 /// given that the section starts `shift` bytes past a multiple of `COW_ALIGN` in the file,
-/// is congruent to its memory offset modulo `COW_ALIGN`; the others stay packed. Returns the
-/// segments with their new offsets and the section bytes.
-fn lay_out_data(
-    module: &ModuleInfo<'_>,
-    shift: u64,
-) -> Result<(Vec<DataSegment>, Vec<u8>), CompileError> {
+/// is congruent to its memory offset modulo `COW_ALIGN`; the others stay packed.
+fn lay_out_data(module: &ModuleInfo<'_>, shift: u64) -> Result<DataLayout, CompileError> {
     let align = obj::COW_ALIGN;
+    let mut mappable = false;
     let too_big = || CompileError::unsupported("more than 4 GiB of data segments", 0);
     let mut bytes = Vec::with_capacity(module.data_bytes.len());
     let mut datas = Vec::with_capacity(module.datas.len());
@@ -146,6 +153,7 @@ fn lay_out_data(
             .get(start..start + seg.data_len as usize)
             .ok_or_else(|| CompileError::codegen(None, "data segment outside the data bytes"))?;
         if let Some(mem_off) = mappable_offset(module, seg) {
+            mappable = true;
             let at = (bytes.len() as u64 + shift) % align;
             let pad = (mem_off % align + align - at) % align;
             bytes.resize(
@@ -160,7 +168,11 @@ fn lay_out_data(
             ..seg.clone()
         });
     }
-    Ok((datas, bytes))
+    Ok(DataLayout {
+        datas,
+        bytes,
+        align: if mappable { align } else { 8 },
+    })
 }
 
 /// File offset of `.wasmc.data` in the object `bytes`, modulo `COW_ALIGN`.
@@ -182,11 +194,12 @@ fn data_shift(bytes: &[u8], target: Target) -> Result<u64, CompileError> {
 
 /// Writes the artifact bytes.
 ///
-/// The section alignment places `.wasmc.data` at a multiple of `COW_ALIGN` in an ELF file;
-/// a Mach-O object puts its sections at their address plus the (unaligned) size of the load
-/// commands. So the data is laid out for a file offset `shift` read back from a first
-/// writing, and written again if that was not zero and a segment depends on it. The shift
-/// depends only on the number and kind of load commands, which the second writing keeps.
+/// When a segment is placed for mapping, the section alignment puts `.wasmc.data` at a
+/// multiple of `COW_ALIGN` in an ELF file; but a Mach-O object puts its sections at their
+/// address plus the (unaligned) size of the load commands. So the data is laid out for a
+/// file offset `shift` read back from a first writing, and written again if that was not
+/// zero. The shift depends only on the number and kind of load commands, which the second
+/// writing keeps.
 pub(crate) fn write(
     target: Target,
     isa_features: u64,
@@ -195,37 +208,25 @@ pub(crate) fn write(
     code: &Code,
     link_prefix: Option<&str>,
 ) -> Result<Vec<u8>, CompileError> {
-    let (datas, data) = lay_out_data(module, 0)?;
-    let bytes = write_object(
-        target,
-        isa_features,
-        options,
-        module,
-        code,
-        link_prefix,
-        datas,
-        data,
-    )?;
+    let write = |data| {
+        write_object(
+            target,
+            isa_features,
+            options,
+            module,
+            code,
+            link_prefix,
+            data,
+        )
+    };
+    let data = lay_out_data(module, 0)?;
+    let mappable = data.align == obj::COW_ALIGN;
+    let bytes = write(data)?;
     let shift = data_shift(&bytes, target)?;
-    if shift == 0
-        || !module
-            .datas
-            .iter()
-            .any(|d| mappable_offset(module, d).is_some())
-    {
+    if !mappable || shift == 0 {
         return Ok(bytes);
     }
-    let (datas, data) = lay_out_data(module, shift)?;
-    let bytes = write_object(
-        target,
-        isa_features,
-        options,
-        module,
-        code,
-        link_prefix,
-        datas,
-        data,
-    )?;
+    let bytes = write(lay_out_data(module, shift)?)?;
     if data_shift(&bytes, target)? != shift {
         return Err(CompileError::codegen(
             None,
@@ -235,8 +236,7 @@ pub(crate) fn write(
     Ok(bytes)
 }
 
-/// Writes the object with `datas` laid out in `data` (the bytes of `.wasmc.data`).
-#[expect(clippy::too_many_arguments, reason = "one private step of `write`")]
+/// Writes the object with `.wasmc.data` laid out as `data` says.
 fn write_object(
     target: Target,
     isa_features: u64,
@@ -244,9 +244,13 @@ fn write_object(
     module: &ModuleInfo<'_>,
     code: &Code,
     link_prefix: Option<&str>,
-    datas: Vec<DataSegment>,
-    data: Vec<u8>,
+    data: DataLayout,
 ) -> Result<Vec<u8>, CompileError> {
+    let DataLayout {
+        datas,
+        bytes: data,
+        align: data_align,
+    } = data;
     let meta = module_metadata(module, code, datas).encode();
     let traps = metadata::encode_trap_table(&code.traps);
     let mut header = ArtifactHeader {
@@ -314,8 +318,8 @@ fn write_object(
     let traps_id = section(&mut object, obj::TRAPS_SECTION, SectionKind::ReadOnlyData)?;
     object.set_section_data(traps_id, traps, 4);
     let data_id = section(&mut object, obj::DATA_SECTION, SectionKind::ReadOnlyData)?;
-    // Page-aligned in the file, so that large segments can be mapped from it (`obj::COW_ALIGN`).
-    object.set_section_data(data_id, data, obj::COW_ALIGN);
+    // `COW_ALIGN` when large segments are to be mapped from the file (`lay_out_data`).
+    object.set_section_data(data_id, data, data_align);
     let text = section(&mut object, obj::TEXT_SECTION, SectionKind::Text)?;
     object.set_section_data(text, code.text.clone(), target.text_align());
 

@@ -361,6 +361,22 @@ fn large_active_segments_are_placed_for_mapping() {
         (&big64, None),
     ];
     for target in Target::ALL {
+        // Without a large segment, no padding and no 64 KiB alignment.
+        let small_only =
+            compile(target, r#"(module (memory 1) (data (i32.const 0) "x"))"#).unwrap();
+        let file = object::File::parse(&*small_only).unwrap();
+        assert!(
+            section(&file, target, obj::DATA_SECTION).align() < align,
+            "{target}"
+        );
+        // Only the text alignment pads the file: the header, metadata and data fit before it.
+        let limit = target.text_align() + 8192;
+        assert!(
+            (small_only.len() as u64) < limit,
+            "{target}: {} bytes",
+            small_only.len()
+        );
+
         let bytes = compile(target, &wat).unwrap();
         let file = object::File::parse(&*bytes).unwrap();
         let data = section(&file, target, obj::DATA_SECTION);
