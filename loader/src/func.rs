@@ -18,6 +18,7 @@
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmc_abi::vmoffsets;
 use wasmc_abi::{FuncType, TrapCode, ValType};
@@ -268,7 +269,7 @@ impl Func {
         }
         let func_ref = store.opaque.funcs[self.index].func_ref.read();
         let span = crate::trace::CallSpan::export(store, self.index);
-        span.run(|| invoke(store, func_ref, &mut buf))?;
+        span.run(|| invoke(store, self.index, func_ref, &mut buf))?;
         if let Some(inst) = initializes {
             store.opaque.mark_initialized(inst);
         }
@@ -328,9 +329,17 @@ type ArrayCall = unsafe extern "C" fn(*mut u8, *mut u8, *mut u128, usize) -> u32
 /// recorded trap or host error.
 pub(crate) fn invoke<T>(
     store: &mut Store<T>,
+    func: usize,
     func_ref: VMFuncRef,
     buf: &mut [u128],
 ) -> Result<(), Error> {
+    if interrupt_pending(store, func) {
+        // What the callee's first check would do; leaf functions have no entry check.
+        if store.opaque.entry_depth == 0 {
+            store.opaque.interrupt.0.consume();
+        }
+        return Err(Error::trap(TrapCode::Interrupt));
+    }
     traphandlers::init_process();
     traphandlers::init_thread()
         .map_err(|e| Error::instantiate(format!("cannot set up the signal stack: {e}")))?;
@@ -407,6 +416,28 @@ pub(crate) fn invoke<T>(
         }
     }
     result
+}
+
+/// Whether the store's interrupt word is set and store function `func` is Wasm compiled with
+/// interruption checks: then the call must fail with `Interrupt` before entering. Code
+/// compiled with checks tests the word at loop headers and at the entry of every function
+/// that makes calls, but not at the entry of leaf functions (see the compiler's
+/// `translate_function`), so the host's entry into Wasm is checked here. Code compiled
+/// without checks is never stopped, as documented.
+fn interrupt_pending<T>(store: &Store<T>, func: usize) -> bool {
+    let ctx = store.opaque.ctx_ptr();
+    // SAFETY: the store's live context; `interrupt` is 8-byte aligned and every concurrent
+    // access to it is atomic (`interrupt.rs`).
+    let word = unsafe { AtomicU64::from_ptr(&raw mut (*ctx).interrupt) }.load(Ordering::SeqCst);
+    word != 0
+        && match store.opaque.funcs.get(func).map(|f| &f.kind) {
+            Some(FuncKind::Wasm(instance)) => store
+                .opaque
+                .instances
+                .get(*instance)
+                .is_some_and(|i| i.artifact.is_interruptible()),
+            _ => false,
+        }
 }
 
 /// The store-context words `invoke` restores after a call.
@@ -807,7 +838,7 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
         let buf = &mut slots[..P::COUNT.max(R::COUNT).max(1)];
         params.store(buf);
         let span = crate::trace::CallSpan::export(store, self.func.index);
-        span.run(|| invoke(store, func_ref, buf))?;
+        span.run(|| invoke(store, self.func.index, func_ref, buf))?;
         if let Some(inst) = initializes {
             store.opaque.mark_initialized(inst);
         }

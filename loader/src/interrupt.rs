@@ -1,7 +1,8 @@
 //! Stopping running Wasm from outside: [`InterruptHandle`], deadlines, and the timer thread.
 //!
 //! Code compiled with epoch checks (the default; `CompileOptions::epoch_interruption`)
-//! reads the store context's `interrupt` word at every function entry and loop header and
+//! reads the store context's `interrupt` word at every loop header and at the entry of every
+//! function that makes calls (and `func::invoke` reads it before the host enters Wasm), and
 //! traps with `Interrupt` when it is nonzero: one load and one branch. Everything that can
 //! stop a store comes down to setting that word, from any thread; the next check of any Wasm
 //! running in the store then traps, within the time of one loop iteration or call.

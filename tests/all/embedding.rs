@@ -456,3 +456,47 @@ fn leak_check_child() {
         assert!(b <= a + 256, "RSS grew from {a} to {b} pages");
     }
 }
+
+/// Leaf functions (no calls) have no interruption check at their entry; an interrupt pending
+/// when the host calls one still stops that call, because the loader checks before entering,
+/// and only a call compiled with checks is stopped that way. A leaf called from Wasm runs on:
+/// its caller checks.
+#[test]
+fn a_pending_interrupt_stops_a_call_into_a_leaf_function() {
+    let artifact = crate::load(
+        r#"(module
+             (func $leaf (export "leaf") (result i32) i32.const 7)
+             (func (export "calls_leaf") (result i32) call $leaf))"#,
+    );
+    let mut store = Store::new(());
+    let i = Linker::new().instantiate(&mut store, &artifact).unwrap();
+    let leaf = i.get_typed_func::<(), i32>(&store, "leaf").unwrap();
+    let calls_leaf = i.get_typed_func::<(), i32>(&store, "calls_leaf").unwrap();
+    for f in [leaf, calls_leaf] {
+        store.interrupt_handle().interrupt();
+        let e = f.call(&mut store, ()).unwrap_err();
+        assert!(e.is_interrupt(), "{e:?}");
+        // Consumed by the call it stopped: the next one runs.
+        assert_eq!(f.call(&mut store, ()).unwrap(), 7);
+    }
+    // The untyped path checks too.
+    store.interrupt_handle().interrupt();
+    let e = i
+        .get_func(&store, "leaf")
+        .unwrap()
+        .call(&mut store, &[], &mut [wasmc_loader::Val::I32(0)])
+        .unwrap_err();
+    assert!(e.is_interrupt(), "{e:?}");
+
+    // Code compiled without checks is never stopped, leaf or not.
+    let wasm =
+        wat::parse_str(r#"(module (func (export "leaf") (result i32) i32.const 7))"#).unwrap();
+    let opts = wasmc_compiler::CompileOptions::new().epoch_interruption(false);
+    let compiler = wasmc_compiler::Compiler::new(&opts).unwrap();
+    let unchecked = wasmc_cli::input::compile_and_load(&compiler, &wasm).unwrap();
+    let mut store = Store::new(());
+    let i = Linker::new().instantiate(&mut store, &unchecked).unwrap();
+    let leaf = i.get_typed_func::<(), i32>(&store, "leaf").unwrap();
+    store.interrupt_handle().interrupt();
+    assert_eq!(leaf.call(&mut store, ()).unwrap(), 7);
+}

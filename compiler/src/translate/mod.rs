@@ -280,7 +280,12 @@ pub(crate) fn translate_function(
         }
     }
 
-    if options.epoch_interruption {
+    // A function that calls no Wasm function runs in bounded time between its loop headers
+    // (which check), so it needs no check at its entry: recursion and endless call chains
+    // pass through functions that do call, and the host's calls into Wasm are checked by
+    // the loader before entering (`loader/src/func.rs`, `invoke`). Small leaf functions
+    // (comparators, accessors) are where an entry check costs the most.
+    if options.epoch_interruption && makes_calls(&input.body) {
         t.epoch_check()?;
     }
     if options.consume_fuel {
@@ -513,6 +518,30 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .copied()
             .ok_or_else(|| self.bug(format!("local {index} out of range")))
     }
+}
+
+/// Whether a function body contains a call of any kind (direct, indirect, tail, by
+/// reference). Unreadable bytes count as a call: the answer must err on the side of checking,
+/// and the translation loop reports the error itself.
+fn makes_calls(body: &wasmparser::FunctionBody<'_>) -> bool {
+    let Ok(mut ops) = body.get_operators_reader() else {
+        return true;
+    };
+    while !ops.eof() {
+        match ops.read() {
+            Ok(
+                Operator::Call { .. }
+                | Operator::CallIndirect { .. }
+                | Operator::ReturnCall { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCallRef { .. },
+            ) => return true,
+            Ok(_) => {}
+            Err(_) => return true,
+        }
+    }
+    false
 }
 
 /// Wasm 2.0 encodes the memory index of `memory.size/grow/copy/fill/init` as a single zero
