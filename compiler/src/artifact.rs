@@ -208,17 +208,15 @@ pub(crate) fn write(
     code: &Code,
     link_prefix: Option<&str>,
 ) -> Result<Vec<u8>, CompileError> {
-    let write = |data| {
-        write_object(
-            target,
-            isa_features,
-            options,
-            module,
-            code,
-            link_prefix,
-            data,
-        )
+    let inputs = ObjectInputs {
+        target,
+        isa_features,
+        options,
+        module,
+        code,
+        link_prefix,
     };
+    let write = |data| write_object(&inputs, data);
     let data = lay_out_data(module, 0)?;
     let mappable = data.align == obj::COW_ALIGN;
     let bytes = write(data)?;
@@ -236,16 +234,27 @@ pub(crate) fn write(
     Ok(bytes)
 }
 
-/// Writes the object with `.wasmc.data` laid out as `data` says.
-fn write_object(
+/// Everything but the data layout that goes into an artifact object.
+#[derive(Clone, Copy)]
+struct ObjectInputs<'a, 'm> {
     target: Target,
     isa_features: u64,
     options: CodegenOptions,
-    module: &ModuleInfo<'_>,
-    code: &Code,
-    link_prefix: Option<&str>,
-    data: DataLayout,
-) -> Result<Vec<u8>, CompileError> {
+    module: &'a ModuleInfo<'m>,
+    code: &'a Code,
+    link_prefix: Option<&'a str>,
+}
+
+/// Writes the object with `.wasmc.data` laid out as `data` says.
+fn write_object(inputs: &ObjectInputs<'_, '_>, data: DataLayout) -> Result<Vec<u8>, CompileError> {
+    let ObjectInputs {
+        target,
+        isa_features,
+        options,
+        module,
+        code,
+        link_prefix,
+    } = *inputs;
     let DataLayout {
         datas,
         bytes: data,

@@ -196,15 +196,14 @@ fn trap_codes(wat: &str) -> Vec<wasmc_abi::TrapCode> {
         .collect()
 }
 
+/// How many trap records of kind `code` an x86_64 artifact of `wat` has.
+fn count_traps(wat: &str, code: wasmc_abi::TrapCode) -> usize {
+    trap_codes(wat).into_iter().filter(|c| *c == code).count()
+}
+
 #[test]
 fn bounds_checks_are_elided_only_within_the_guard() {
-    use wasmc_abi::TrapCode::MemoryOutOfBounds;
-    let count = |wat: &str| {
-        trap_codes(wat)
-            .into_iter()
-            .filter(|c| *c == MemoryOutOfBounds)
-            .count()
-    };
+    let count = |wat: &str| count_traps(wat, wasmc_abi::TrapCode::MemoryOutOfBounds);
     // offset + size <= guard: the load itself is the only trap site.
     let guard = wasmc_compiler::MEMORY_GUARD;
     let elided = format!(
@@ -222,13 +221,7 @@ fn bounds_checks_are_elided_only_within_the_guard() {
 
 #[test]
 fn interruption_checks_sit_at_loop_headers_and_in_calling_functions() {
-    use wasmc_abi::TrapCode::Interrupt;
-    let count = |wat: &str| {
-        trap_codes(wat)
-            .into_iter()
-            .filter(|c| *c == Interrupt)
-            .count()
-    };
+    let count = |wat: &str| count_traps(wat, wasmc_abi::TrapCode::Interrupt);
     // A leaf function without loops runs in bounded time: no check at all (the loader checks
     // before the host enters Wasm).
     let leaf = "(module (func (param i32) (result i32) local.get 0 i32.const 1 i32.add))";
