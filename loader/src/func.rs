@@ -46,19 +46,21 @@ pub type HostFn<T> =
 /// from the call's raw slots and writes its results back to them, with no [`Val`] vectors
 /// in between.
 pub type RawHostFn<T> =
-    dyn Fn(Caller<'_, T>, RawSlots) -> Result<(), Error> + Send + Sync + 'static;
+    dyn for<'s> Fn(Caller<'_, T>, RawSlots<'s>) -> Result<(), Error> + Send + Sync + 'static;
 
 /// The raw value slots of one host call: the arguments on entry, the results on return, each
 /// a 16-byte `ValRaw` in the encoding of [`WasmTy::to_raw`]. Slots may be unaligned (they can
 /// live in a Wasm frame), so they are only read and written through these methods. Only the
 /// loader creates them, with as many slots as the function's type needs.
+/// The lifetime `'s` is the call's: slots cannot be kept past it.
 #[derive(Clone, Copy, Debug)]
-pub struct RawSlots {
+pub struct RawSlots<'s> {
     ptr: *mut u128,
     len: usize,
+    _call: PhantomData<&'s mut [u128]>,
 }
 
-impl RawSlots {
+impl RawSlots<'_> {
     /// Slot `i`; 0 past the end (never the case for slots the loader made for the type).
     #[inline]
     pub fn get(&self, i: usize) -> u128 {
@@ -249,6 +251,7 @@ impl Func {
                     let slots = RawSlots {
                         ptr: buf.as_mut_ptr(),
                         len: buf.len(),
+                        _call: PhantomData,
                     };
                     func(caller(store), slots)?;
                     for ((r, t), raw) in results.iter_mut().zip(&ty.results).zip(&buf) {
@@ -510,8 +513,11 @@ unsafe extern "C" fn host_shim<T: 'static>(
 ) -> u32 {
     let host = callee.cast::<VMHostFunc>();
     // SAFETY: per the contract, `host` is a live VMHostFunc whose state is an
-    // `Arc<HostFuncState<T>>` held in the store's `host_states`, which only ever grows and
-    // lives as long as the store, which outlives this call: a plain reference is enough.
+    // `Arc<HostFuncState<T>>` held in the store's `host_states`, which only ever grows, so the
+    // state lives as long as the store. The store must outlive this call: a host function
+    // that swaps the whole store out through `Caller`'s `&mut Store` breaks that (and frees
+    // the memories and code under the running Wasm frames too); closing that hole means
+    // not handing out `&mut Store` from `Caller` (known, see docs/EMBEDDING.md).
     let state: &HostFuncState<T> = unsafe { &*(*host).state.cast::<HostFuncState<T>>() };
     // SAFETY: the caller's vmctx is live; its prefix holds the store context and the
     // instance index.
@@ -535,7 +541,11 @@ unsafe extern "C" fn host_shim<T: 'static>(
     });
     let body = match &state.func {
         HostBody::Typed(f) => {
-            let slots = RawSlots { ptr: values, len };
+            let slots = RawSlots {
+                ptr: values,
+                len,
+                _call: PhantomData,
+            };
             catch_unwind(AssertUnwindSafe(|| {
                 crate::trace::CallSpan::host(state.name.as_deref())
                     .run(|| f(Caller { store, instance }, slots))
@@ -606,8 +616,16 @@ fn host_outcome(outcome: std::thread::Result<Result<(), Error>>) -> u32 {
     }
 }
 
-/// A Rust type that is a Wasm value type.
-pub trait WasmTy: Copy {
+/// Keeps [`WasmTy`], [`WasmParams`] and [`WasmResults`] implemented by this crate only:
+/// compiled code trusts what they write into value slots (a reference type, or a `COUNT`
+/// smaller than `types()`, would let safe code forge a funcref or overrun a buffer).
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A Rust type that is a Wasm value type (`i32`, `i64`, `f32`, `f64`, `u128` for `v128`;
+/// sealed).
+pub trait WasmTy: Copy + sealed::Sealed {
     /// The Wasm type.
     const TYPE: ValType;
     /// Encodes into a raw slot.
@@ -616,6 +634,7 @@ pub trait WasmTy: Copy {
     fn from_raw(raw: u128) -> Self;
 }
 
+impl sealed::Sealed for i32 {}
 impl WasmTy for i32 {
     const TYPE: ValType = ValType::I32;
     fn to_raw(self) -> u128 {
@@ -625,6 +644,7 @@ impl WasmTy for i32 {
         raw_u32(raw) as i32
     }
 }
+impl sealed::Sealed for i64 {}
 impl WasmTy for i64 {
     const TYPE: ValType = ValType::I64;
     fn to_raw(self) -> u128 {
@@ -634,6 +654,7 @@ impl WasmTy for i64 {
         raw_u64(raw) as i64
     }
 }
+impl sealed::Sealed for f32 {}
 impl WasmTy for f32 {
     const TYPE: ValType = ValType::F32;
     fn to_raw(self) -> u128 {
@@ -643,6 +664,7 @@ impl WasmTy for f32 {
         f32::from_bits(raw_u32(raw))
     }
 }
+impl sealed::Sealed for f64 {}
 impl WasmTy for f64 {
     const TYPE: ValType = ValType::F64;
     fn to_raw(self) -> u128 {
@@ -652,6 +674,7 @@ impl WasmTy for f64 {
         f64::from_bits(raw_u64(raw))
     }
 }
+impl sealed::Sealed for u128 {}
 impl WasmTy for u128 {
     const TYPE: ValType = ValType::V128;
     fn to_raw(self) -> u128 {
@@ -663,7 +686,7 @@ impl WasmTy for u128 {
 }
 
 /// Parameters of a [`TypedFunc`]: a [`WasmTy`], a tuple of them, or `()`.
-pub trait WasmParams {
+pub trait WasmParams: sealed::Sealed {
     /// How many values (at most [`MAX_TYPED_VALUES`]).
     const COUNT: usize;
     /// The Wasm types, in order.
@@ -675,7 +698,7 @@ pub trait WasmParams {
 }
 
 /// Results of a [`TypedFunc`]: a [`WasmTy`], a tuple of them, or `()`.
-pub trait WasmResults: Sized {
+pub trait WasmResults: Sized + sealed::Sealed {
     /// How many values (at most [`MAX_TYPED_VALUES`]).
     const COUNT: usize;
     /// The Wasm types, in order.
@@ -686,7 +709,7 @@ pub trait WasmResults: Sized {
     fn store(self, slots: &mut [u128]);
     /// Writes the values to the first slots of a host call (a typed host function's
     /// results).
-    fn store_raw(self, slots: RawSlots);
+    fn store_raw(self, slots: RawSlots<'_>);
 }
 
 pub(crate) fn val_to_raw(v: Val) -> u128 {
@@ -741,13 +764,15 @@ impl<A: WasmTy> WasmResults for A {
     fn store(self, slots: &mut [u128]) {
         slots[0] = self.to_raw();
     }
-    fn store_raw(self, slots: RawSlots) {
+    fn store_raw(self, slots: RawSlots<'_>) {
         slots.set(0, self.to_raw());
     }
 }
 
 macro_rules! tuples {
     ($( ($($t:ident $i:tt),*) )*) => {$(
+        #[allow(unused_variables, clippy::unused_unit, reason = "the empty tuple")]
+        impl<$($t: WasmTy),*> sealed::Sealed for ($($t,)*) {}
         #[allow(unused_variables, clippy::unused_unit, reason = "the empty tuple")]
         impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
             const COUNT: usize = 0 $(+ (1 + 0 * $i))*;
@@ -773,7 +798,7 @@ macro_rules! tuples {
             fn store(self, slots: &mut [u128]) {
                 $( slots[$i] = self.$i.to_raw(); )*
             }
-            fn store_raw(self, slots: RawSlots) {
+            fn store_raw(self, slots: RawSlots<'_>) {
                 $( slots.set($i, self.$i.to_raw()); )*
             }
         }

@@ -124,7 +124,15 @@ impl InterruptShared {
         if join {
             // Joined with this store's lock released: `epoch_advanced` takes the registry
             // lock first, then stores' locks.
-            registry().push(Arc::downgrade(self));
+            let mut stores = registry();
+            // Forget stores that are gone whenever the list doubles, so a host that makes
+            // many short-lived stores with deadlines and rarely increments the epoch does not
+            // grow it without bound (amortised O(1) per store).
+            if stores.len() >= 64 && stores.len().is_power_of_two() {
+                stores.retain(|w| w.strong_count() > 0);
+            }
+            stores.push(Arc::downgrade(self));
+            drop(stores);
             // An increment between the deadline and joining did not see this store.
             self.lock().sync();
         }

@@ -399,7 +399,7 @@ macro_rules! into_func {
         {
             fn into_func(self) -> (FuncType, Arc<RawHostFn<T>>) {
                 let ty = FuncType::new(vec![$($a::TYPE),*], R::types());
-                let f = move |caller: Caller<'_, T>, slots: RawSlots| -> Result<(), Error> {
+                let f = move |caller: Caller<'_, T>, slots: RawSlots<'_>| -> Result<(), Error> {
                     let _ = &slots;
                     self(caller, $($a::from_raw(slots.get($i))),*)?.store_raw(slots);
                     Ok(())
