@@ -109,15 +109,25 @@ pub mod host_func {
 /// Offsets inside `VMStoreContext`, the per-store state shared by all its instances. The
 /// loader may put more fields after these; compiled code reads only these.
 pub mod store_ctx {
-    /// `stack_limit: usize`: Wasm code traps with `StackOverflow` when sp would go below it.
+    /// `stack_limit: usize`: Wasm code traps with `StackOverflow` when sp would go below it
+    /// (Cranelift's prologue check, in every function that calls or has a stack frame).
+    /// The loader also uses it as the interruption check at function entry: while the
+    /// `INTERRUPT` word is set it holds [`STACK_LIMIT_INTERRUPTED`], so the next prologue
+    /// check fails, and the loader reports that failure as `Interrupt`.
     pub const STACK_LIMIT: u32 = 0;
+    /// The `stack_limit` that fails every prologue check: `limit + frame_size` stays below
+    /// 2^64 for the frames under 32 KiB that Cranelift checks with an addition, and any
+    /// stack pointer is below it; bigger frames compare the stack pointer with the limit
+    /// first.
+    pub const STACK_LIMIT_INTERRUPTED: u64 = u64::MAX - 32 * 1024 + 1;
     /// `fuel_consumed: i64` (reserved for fuel metering).
     pub const FUEL_CONSUMED: u32 = 8;
     /// `interrupt: u64`: nonzero when Wasm running in the store must stop. Code compiled
-    /// with epoch interruption reads it (atomically) at every function entry and loop header
-    /// and traps with `Interrupt` when it is set. The loader sets it for an interrupt, a
-    /// wall-clock deadline, or an epoch deadline that `increment_epoch` has reached, so the
-    /// check is one load and one branch whatever stopped the store.
+    /// with epoch interruption reads it (atomically) at every loop header and traps with
+    /// `Interrupt` when it is set; function entries are stopped through `STACK_LIMIT`. The
+    /// loader sets it for an interrupt, a wall-clock deadline, or an epoch deadline that
+    /// `increment_epoch` has reached, so the check is one load and one branch whatever
+    /// stopped the store.
     pub const INTERRUPT: u32 = 16;
     /// `last_entry_fp`: frame pointer of the innermost entry trampoline.
     pub const LAST_ENTRY_FP: u32 = 24;
@@ -276,7 +286,7 @@ fn align_up_u64(x: u64, a: u64) -> u64 {
 }
 
 /// The meaning of the interruption words (see `layout_hash`).
-const INTERRUPT_PROTOCOL: u32 = 2;
+const INTERRUPT_PROTOCOL: u32 = 3;
 
 /// A number that changes whenever any layout constant above changes; stamped into every
 /// artifact header and compared by the loader.
@@ -312,8 +322,9 @@ pub fn layout_hash() -> u64 {
         store_ctx::STACK_LIMIT,
         store_ctx::INTERRUPT,
         // What compiled code does with the words above, when the offsets stay the same:
-        // 2 = a set `store_ctx::INTERRUPT` word stops the code (1 compared the epoch with a
-        // deadline at that offset).
+        // 3 = a set `store_ctx::INTERRUPT` word stops loops, and function entries are stopped
+        // only by the loader setting `STACK_LIMIT_INTERRUPTED` (2 checked the word at the
+        // entry of every function that calls; 1 compared the epoch with a deadline).
         INTERRUPT_PROTOCOL,
         store_ctx::LAST_ENTRY_FP,
         store_ctx::LAST_ENTRY_SP,

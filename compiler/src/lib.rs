@@ -112,11 +112,12 @@ impl CompileOptions {
         self
     }
 
-    /// Makes the code check the store's epoch deadline at every function entry and loop
-    /// header, so the host can stop it (deadlines, interrupt handles,
-    /// `wasmc_loader::increment_epoch`); a passed deadline traps with `Interrupt`. On by
-    /// default; `epoch_interruption(false)` removes the checks (each is two loads and a
-    /// compare-and-branch) for code that must run at full speed and never needs stopping.
+    /// Makes the code check the store's interrupt word at every loop header, so the host can
+    /// stop it (deadlines, interrupt handles, `wasmc_loader::increment_epoch`); a stopped
+    /// call traps with `Interrupt`. Function entries are stopped through the prologue's
+    /// stack-limit check, which the loader makes fail. On by default;
+    /// `epoch_interruption(false)` removes the loop checks (each is one load and a branch)
+    /// for code that must run at full speed and never needs stopping.
     /// The artifact header records it (`abi::metadata::flags`).
     pub fn epoch_interruption(mut self, enable: bool) -> CompileOptions {
         self.epoch_interruption = enable;

@@ -18,7 +18,7 @@
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use wasmc_abi::vmoffsets;
 use wasmc_abi::{FuncType, TrapCode, ValType};
@@ -337,7 +337,7 @@ pub(crate) fn invoke<T>(
     buf: &mut [u128],
 ) -> Result<(), Error> {
     if interrupt_pending(store, func) {
-        // What the callee's first check would do; leaf functions have no entry check.
+        // What the callee's first check would do; functions without a frame have none.
         if store.opaque.entry_depth == 0 {
             store.opaque.interrupt.0.consume();
         }
@@ -358,10 +358,10 @@ pub(crate) fn invoke<T>(
     // SAFETY: as above.
     let ctx: *mut VMStoreContext = unsafe { (*opaque).ctx_ptr() };
     // SAFETY: the store context is owned by the store and alive; no reference to it is held.
-    // Field by field: `interrupt` may be written by another thread.
+    // Field by field: `interrupt` and `stack_limit` may be written by another thread.
     let saved = unsafe {
         SavedCtx {
-            stack_limit: (*ctx).stack_limit,
+            stack_limit: AtomicUsize::from_ptr(&raw mut (*ctx).stack_limit).load(Ordering::SeqCst),
             last_entry_fp: (*ctx).last_entry_fp,
             last_entry_sp: (*ctx).last_entry_sp,
             last_entry_handler: (*ctx).last_entry_handler,
@@ -376,7 +376,7 @@ pub(crate) fn invoke<T>(
         if (*opaque).entry_depth == 0 {
             let here = std::hint::black_box(0u8);
             let sp = &raw const here as usize;
-            (*ctx).stack_limit = sp.saturating_sub((*opaque).max_wasm_stack);
+            crate::interrupt::enter_wasm(ctx, sp.saturating_sub((*opaque).max_wasm_stack));
         }
         (*opaque).entry_depth += 1;
     }
@@ -391,6 +391,10 @@ pub(crate) fn invoke<T>(
         let f: ArrayCall = std::mem::transmute(func_ref.array_call);
         f(func_ref.vmctx, func_ref.vmctx, values, len)
     });
+    // A failed stack-limit check under the interrupted limit is a stop (read before the
+    // limit is restored below).
+    // SAFETY: as above.
+    let interrupted = ok == 0 && unsafe { crate::interrupt::stack_limit_interrupted(ctx) };
     // SAFETY: as above; restore what a nested entry may have overwritten.
     unsafe {
         (*opaque).entry_depth -= 1;
@@ -400,13 +404,13 @@ pub(crate) fn invoke<T>(
         (*ctx).store = saved.store;
         (*ctx).opaque = saved.opaque;
         if (*opaque).entry_depth == 0 {
-            (*ctx).stack_limit = saved.stack_limit;
+            crate::interrupt::leave_wasm(ctx, saved.stack_limit);
         }
     }
     if ok != 0 {
         return Ok(());
     }
-    let result = call_failure(store_ptr, &activation);
+    let result = call_failure(store_ptr, &activation, interrupted);
     if let Err(e) = &result
         && e.is_interrupt()
     {
@@ -423,10 +427,9 @@ pub(crate) fn invoke<T>(
 
 /// Whether the store's interrupt word is set and store function `func` is Wasm compiled with
 /// interruption checks: then the call must fail with `Interrupt` before entering. Code
-/// compiled with checks tests the word at loop headers and at the entry of every function
-/// that makes calls, but not at the entry of leaf functions (see the compiler's
-/// `translate_function`), so the host's entry into Wasm is checked here. Code compiled
-/// without checks is never stopped, as documented.
+/// compiled with checks tests the word at loop headers, and the entry of every function with
+/// a stack-limit check is stopped through the limit (`interrupt.rs`), but a function without
+/// a frame has no check at its entry, so the host's entry into Wasm is checked here.
 fn interrupt_pending<T>(store: &Store<T>, func: usize) -> bool {
     let ctx = store.opaque.ctx_ptr();
     // SAFETY: the store's live context; `interrupt` is 8-byte aligned and every concurrent
@@ -453,8 +456,13 @@ struct SavedCtx {
     opaque: *mut (),
 }
 
-/// The error of a call whose entry trampoline returned 0.
-fn call_failure<T>(store_ptr: *mut Store<T>, activation: &Activation) -> Result<(), Error> {
+/// The error of a call whose entry trampoline returned 0; `interrupted`: the stack limit was
+/// the interrupted one, so a `StackOverflow` trap is the stop of a function entry.
+fn call_failure<T>(
+    store_ptr: *mut Store<T>,
+    activation: &Activation,
+    interrupted: bool,
+) -> Result<(), Error> {
     let signal = activation.signal_trap.get();
     let host = activation.host_failure.take();
     // SAFETY: the call is over; the store is ours again.
@@ -492,6 +500,9 @@ fn call_failure<T>(store_ptr: *mut Store<T>, activation: &Activation) -> Result<
         (_, Some(HostFailure::Panic(p))) => std::panic::resume_unwind(p),
         (_, Some(HostFailure::Error(e))) => Err(e),
         (s, Some(HostFailure::Trap(code))) => Err(locate(code, s.map(|s| s.pc))),
+        (Some(s), None) if interrupted && s.code == TrapCode::StackOverflow => {
+            Err(locate(TrapCode::Interrupt, Some(s.pc)))
+        }
         (Some(s), None) => Err(locate(s.code, Some(s.pc))),
         (None, None) => Err(Error::trap(TrapCode::HostTrap)),
     }

@@ -1,11 +1,26 @@
 //! Stopping running Wasm from outside: [`InterruptHandle`], deadlines, and the timer thread.
 //!
 //! Code compiled with epoch checks (the default; `CompileOptions::epoch_interruption`)
-//! reads the store context's `interrupt` word at every loop header and at the entry of every
-//! function that makes calls (and `func::invoke` reads it before the host enters Wasm), and
-//! traps with `Interrupt` when it is nonzero: one load and one branch. Everything that can
-//! stop a store comes down to setting that word, from any thread; the next check of any Wasm
-//! running in the store then traps, within the time of one loop iteration or call.
+//! reads the store context's `interrupt` word at every loop header (and `func::invoke` reads
+//! it before the host enters Wasm), and traps with `Interrupt` when it is nonzero: one load
+//! and one branch. Everything that can stop a store comes down to setting that word, from
+//! any thread; the next check of any Wasm running in the store then traps, within the time
+//! of one loop iteration or call.
+//!
+//! Function entries have no check of their own. Every function that calls or has a stack
+//! frame begins with Cranelift's stack-limit check against the store context's
+//! `stack_limit`, and whenever the word is set the loader also sets that limit to
+//! `STACK_LIMIT_INTERRUPTED`, which no stack pointer passes; `func::invoke` reports the
+//! failed check as `Interrupt` (`stack_limit_interrupted`). So recursion and call chains are
+//! stopped at their next call at no cost while running (Wasmtime loads and compares its
+//! epoch at every entry). The limit is only ever written with atomic stores: by the thread
+//! running the store (the real limit, when its outermost call enters Wasm, and on
+//! withdrawing a stop), and by `State::sync` from any thread, which sets the interrupted
+//! limit when the store must stop and restores the real one only where it finds the
+//! interrupted one (so a sync from another thread, which never withdraws a stop, cannot
+//! write a stale limit). Entering re-reads the word after writing the real limit, and a sync
+//! writes the word before the limit, so one of them sees the other (`enter_wasm`). Code
+//! compiled without epoch checks is stopped at function entries too, but never in a loop.
 //!
 //! Each store has one [`InterruptShared`] (behind an `Arc`, so handles outlive the store
 //! safely): a mutex over the store context's address (0 once the store is dropped), the
@@ -27,11 +42,12 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use wasmc_abi::metadata::flags;
+use wasmc_abi::vmoffsets::store_ctx::STACK_LIMIT_INTERRUPTED;
 
 use crate::artifact::Artifact;
 use crate::vmctx::VMStoreContext;
@@ -64,19 +80,31 @@ impl State {
         self.pending || crate::current_epoch() >= self.epoch_deadline
     }
 
-    /// Writes the store context's `interrupt` word from the state (atomically: compiled code
-    /// may be reading it on another thread).
+    /// Writes the store context's `interrupt` word and stack limit from the state
+    /// (atomically: compiled code may be reading them on another thread).
     fn sync(&self) {
         if self.ctx == 0 {
             return;
         }
         let ctx = self.ctx as *mut VMStoreContext;
+        let stop = self.must_stop();
         // SAFETY: `ctx` is the live store context (the store clears it under this lock
-        // before freeing it); the field is 8-byte aligned (repr(C) struct of words) and
-        // every concurrent Rust-side access to it is atomic or under this lock.
-        unsafe {
-            AtomicU64::from_ptr(&raw mut (*ctx).interrupt)
-                .store(u64::from(self.must_stop()), Ordering::SeqCst);
+        // before freeing it); the fields are 8-byte aligned (repr(C) struct of words) and
+        // every concurrent access to them is atomic or under this lock.
+        let (word, limit, real) = unsafe { words(ctx) };
+        word.store(u64::from(stop), Ordering::SeqCst);
+        if stop {
+            limit.store(INTERRUPTED_LIMIT, Ordering::SeqCst);
+        } else {
+            // Only a stop withdrawn on the store's own thread gets here with the interrupted
+            // limit in place (from other threads `must_stop` only ever becomes true), and
+            // there `wasm_stack_limit` is that thread's current one.
+            let _ = limit.compare_exchange(
+                INTERRUPTED_LIMIT,
+                real.load(Ordering::SeqCst),
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            );
         }
     }
 
@@ -182,6 +210,69 @@ impl InterruptShared {
     }
 }
 
+/// `STACK_LIMIT_INTERRUPTED` as an address (the loader is 64-bit only).
+const INTERRUPTED_LIMIT: usize = usize::MAX - 32 * 1024 + 1;
+const _: () = assert!(INTERRUPTED_LIMIT as u64 == STACK_LIMIT_INTERRUPTED);
+
+/// The store context's `interrupt` word, `stack_limit` and `wasm_stack_limit`, as atomics.
+///
+/// # Safety
+///
+/// `ctx` is a live store context, and every concurrent access to these fields is atomic.
+unsafe fn words<'a>(ctx: *mut VMStoreContext) -> (&'a AtomicU64, &'a AtomicUsize, &'a AtomicUsize) {
+    // SAFETY: per the contract; the fields are aligned words.
+    unsafe {
+        (
+            AtomicU64::from_ptr(&raw mut (*ctx).interrupt),
+            AtomicUsize::from_ptr(&raw mut (*ctx).stack_limit),
+            AtomicUsize::from_ptr(&raw mut (*ctx).wasm_stack_limit),
+        )
+    }
+}
+
+/// The outermost call into a store enters Wasm with stack limit `real`: installs it, or the
+/// interrupted limit if the store must stop.
+///
+/// A stop set on another thread at the same moment is not lost: `State::sync` stores the
+/// word before the limit, this stores the limit before reading the word, all sequentially
+/// consistent, so either this reads the word as set or the sync's limit lands after ours.
+///
+/// # Safety
+///
+/// `ctx` is the live context of the store, on the thread running it.
+pub(crate) unsafe fn enter_wasm(ctx: *mut VMStoreContext, real: usize) {
+    // SAFETY: per the contract.
+    let (word, limit, wasm_limit) = unsafe { words(ctx) };
+    wasm_limit.store(real, Ordering::SeqCst);
+    limit.store(real, Ordering::SeqCst);
+    if word.load(Ordering::SeqCst) != 0 {
+        limit.store(INTERRUPTED_LIMIT, Ordering::SeqCst);
+    }
+}
+
+/// Whether the store's stack limit is the interrupted one, so a failed stack-limit check
+/// was a stop, not an overflow.
+///
+/// # Safety
+///
+/// `ctx` is the live context of the store.
+pub(crate) unsafe fn stack_limit_interrupted(ctx: *mut VMStoreContext) -> bool {
+    // SAFETY: per the contract.
+    let (_, limit, _) = unsafe { words(ctx) };
+    limit.load(Ordering::SeqCst) == INTERRUPTED_LIMIT
+}
+
+/// Sets the store's stack limit when its outermost call has returned (no Wasm of it runs).
+///
+/// # Safety
+///
+/// `ctx` is the live context of the store, on the thread running it.
+pub(crate) unsafe fn leave_wasm(ctx: *mut VMStoreContext, limit_before: usize) {
+    // SAFETY: per the contract.
+    let (_, limit, _) = unsafe { words(ctx) };
+    limit.store(limit_before, Ordering::SeqCst);
+}
+
 /// Stops Wasm running in a store, from any thread: see [`crate::Store::interrupt_handle`].
 ///
 /// Cheap to clone; `Send + Sync`. Outliving the store is harmless: interrupting a dropped
@@ -193,7 +284,7 @@ pub struct InterruptHandle {
 
 impl InterruptHandle {
     /// Makes the Wasm call running in the store trap with [`wasmc_abi::TrapCode::Interrupt`]
-    /// at its next epoch check (a loop header or function entry), or, if none is running
+    /// at its next check (a loop header or the entry of a function that calls), or, if none is running
     /// (or it has passed its last check), the next call at its first check. The caller of
     /// that call gets an error with [`crate::Error::is_interrupt`]; the store stays usable
     /// and later calls run normally. Code compiled without epoch checks is not stopped.

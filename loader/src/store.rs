@@ -150,6 +150,7 @@ impl<T> Store<T> {
             last_exit_pc: 0,
             store: std::ptr::null_mut(),
             opaque: std::ptr::null_mut(),
+            wasm_stack_limit: 0,
         });
         let interrupt = InterruptRegistration(InterruptShared::new(ctx.vm_ptr().as_ptr()));
         Store {

@@ -101,11 +101,12 @@ pub struct VMHostFunc {
 }
 
 /// Per-store state shared by all its instances. The first fields are read by compiled code;
-/// the last two are the loader's way back to the store from a vmctx.
+/// `store` and `opaque` are the loader's way back to the store from a vmctx.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct VMStoreContext {
-    /// Lowest stack address Wasm may use.
+    /// Lowest stack address Wasm may use, or `STACK_LIMIT_INTERRUPTED` while the store must
+    /// stop (`interrupt.rs`); accessed atomically while Wasm runs.
     pub stack_limit: usize,
     /// Reserved for fuel.
     pub fuel_consumed: i64,
@@ -126,6 +127,9 @@ pub struct VMStoreContext {
     pub store: *mut (),
     /// The store's non-generic part while Wasm runs (set by the call path).
     pub opaque: *mut (),
+    /// The real stack limit of the running outermost call, which `stack_limit` goes back to
+    /// when a stop is withdrawn during the call (`interrupt.rs`); accessed atomically.
+    pub wasm_stack_limit: usize,
 }
 
 /// A pointer to a record compiled code also reads or writes.

@@ -500,3 +500,98 @@ fn a_pending_interrupt_stops_a_call_into_a_leaf_function() {
     store.interrupt_handle().interrupt();
     assert_eq!(leaf.call(&mut store, ()).unwrap(), 7);
 }
+
+/// Function entries have no interruption check of their own: the loader makes the prologue's
+/// stack-limit check fail while the store must stop. Recursion without any loop is stopped
+/// that way, reported as `Interrupt` (not as a stack overflow), and the store goes on.
+#[test]
+fn interrupts_stop_recursion_that_has_no_loop() {
+    let artifact = crate::load(
+        r#"(module
+             ;; Doubly recursive, no loop: 2^n calls.
+             (func $calls (export "calls") (param i32) (result i32)
+               local.get 0
+               i32.eqz
+               if (result i32)
+                 i32.const 1
+               else
+                 local.get 0 i32.const 1 i32.sub call $calls
+                 local.get 0 i32.const 1 i32.sub call $calls
+                 i32.add
+               end)
+             (func $deep (export "deep") call $deep))"#,
+    );
+    let mut store = Store::new(());
+    let i = Linker::new().instantiate(&mut store, &artifact).unwrap();
+    let calls = i.get_typed_func::<i32, i32>(&store, "calls").unwrap();
+    let handle = store.interrupt_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        handle.interrupt();
+    });
+    let start = Instant::now();
+    let e = calls.call(&mut store, 62).unwrap_err();
+    t.join().unwrap();
+    assert_eq!(e.trap_code(), Some(TrapCode::Interrupt), "{e:?}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // Consumed: the store runs normally again, and a real overflow is still one.
+    assert_eq!(calls.call(&mut store, 10).unwrap(), 1024);
+    let deep = i.get_typed_func::<(), ()>(&store, "deep").unwrap();
+    let e = deep.call(&mut store, ()).unwrap_err();
+    assert_eq!(e.trap_code(), Some(TrapCode::StackOverflow), "{e:?}");
+    assert_eq!(calls.call(&mut store, 3).unwrap(), 8);
+
+    // A deadline stops it the same way.
+    store.set_deadline(Duration::from_millis(20)).unwrap();
+    let e = calls.call(&mut store, 62).unwrap_err();
+    assert_eq!(e.trap_code(), Some(TrapCode::Interrupt), "{e:?}");
+    store.clear_deadline();
+    assert_eq!(calls.call(&mut store, 4).unwrap(), 16);
+}
+
+/// A stop withdrawn while the guest is inside a host call (here: an interrupt the host
+/// function itself requests and then clears) must not stop the guest's later calls: the
+/// stack limit goes back to the real one.
+#[test]
+fn a_stop_withdrawn_during_a_host_call_lets_the_guest_go_on() {
+    let artifact = crate::load(
+        r#"(module
+             (import "env" "h" (func $h))
+             (func $twice (param i32) (result i32) local.get 0 call $id local.get 0 i32.add)
+             (func $id (param i32) (result i32) (local i64) local.get 0)
+             (func (export "run") (result i32)
+               call $h
+               i32.const 21
+               call $twice))"#,
+    );
+    let mut linker = Linker::<()>::new();
+    linker
+        .func_wrap("env", "h", |mut caller: Caller<'_, ()>| {
+            let store = caller.store();
+            store.interrupt_handle().interrupt();
+            store.clear_deadline();
+            Ok(())
+        })
+        .unwrap();
+    let mut store = Store::new(());
+    let i = linker.instantiate(&mut store, &artifact).unwrap();
+    let run = i.get_typed_func::<(), i32>(&store, "run").unwrap();
+    assert_eq!(run.call(&mut store, ()).unwrap(), 42);
+    // Not withdrawn: the guest stops at its next call after the host function returns.
+    let mut linker = Linker::<()>::new();
+    linker
+        .func_wrap("env", "h", |mut caller: Caller<'_, ()>| {
+            caller.store().interrupt_handle().interrupt();
+            Ok(())
+        })
+        .unwrap();
+    let mut store = Store::new(());
+    let i = linker.instantiate(&mut store, &artifact).unwrap();
+    let run = i.get_typed_func::<(), i32>(&store, "run").unwrap();
+    let e = run.call(&mut store, ()).unwrap_err();
+    assert_eq!(e.trap_code(), Some(TrapCode::Interrupt), "{e:?}");
+    assert_eq!(
+        run.call(&mut store, ()).unwrap_err().trap_code(),
+        Some(TrapCode::Interrupt)
+    );
+}

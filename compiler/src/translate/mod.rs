@@ -32,7 +32,8 @@
 //! Everything outside the function (memories, tables, globals, imports, builtins, type ids)
 //! is reached through the callee `vmctx`, the first parameter; `vmctx.rs` is the only place
 //! that knows the offsets. The stack limit is a Cranelift global value (`vmctx->store_ctx->
-//! stack_limit`), so every non-leaf function checks it in its prologue.
+//! stack_limit`), so every non-leaf function checks it in its prologue; the loader also
+//! stops function entries through it (see `epoch_check`).
 //!
 //! Files: `control.rs` (blocks, branches, `select`, `drop`), `numeric.rs` (arithmetic,
 //! written separately), `simd.rs` (`v128` operators), `memory.rs`, `table.rs`, `call.rs`
@@ -280,14 +281,13 @@ pub(crate) fn translate_function(
         }
     }
 
-    // A function that calls no Wasm function runs in bounded time between its loop headers
-    // (which check), so it needs no check at its entry: recursion and endless call chains
-    // pass through functions that do call, and the host's calls into Wasm are checked by
-    // the loader before entering (`loader/src/func.rs`, `invoke`). Small leaf functions
-    // (comparators, accessors) are where an entry check costs the most.
-    if options.epoch_interruption && makes_calls(&input.body) {
-        t.epoch_check()?;
-    }
+    // No interruption check at the entry: every function that calls (and every function with
+    // a stack frame) begins with Cranelift's stack-limit check, and while the store must
+    // stop the loader sets the stack limit to `STACK_LIMIT_INTERRUPTED`, which fails that
+    // check (`loader/src/interrupt.rs`). Recursion and endless call chains pass through
+    // functions that call, so they are stopped there for free; a leaf without a frame runs
+    // in bounded time between its loop headers, which check the interrupt word. The host's
+    // calls into Wasm are checked by the loader before entering (`loader/src/func.rs`).
     if options.consume_fuel {
         t.fuel_function_entry();
     }
@@ -430,9 +430,10 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         f
     }
 
-    /// The interruption check: traps with `Interrupt` if the store's interrupt word is set
-    /// (an interrupt, a wall-clock deadline or a passed epoch deadline; see
-    /// `loader/src/interrupt.rs`).
+    /// The interruption check of a loop header: traps with `Interrupt` if the store's
+    /// interrupt word is set (an interrupt, a wall-clock deadline or a passed epoch deadline;
+    /// see `loader/src/interrupt.rs`). Function entries have no such check: the loader makes
+    /// the prologue's stack-limit check fail instead, which costs nothing while running.
     ///
     /// The word is read with an atomic load (see `vmctx::load_interrupt`), so the check cannot
     /// be hoisted out of a loop. It is a `trapnz`, not a call: an earlier version called the
@@ -518,30 +519,6 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .copied()
             .ok_or_else(|| self.bug(format!("local {index} out of range")))
     }
-}
-
-/// Whether a function body contains a call of any kind (direct, indirect, tail, by
-/// reference). Unreadable bytes count as a call: the answer must err on the side of checking,
-/// and the translation loop reports the error itself.
-fn makes_calls(body: &wasmparser::FunctionBody<'_>) -> bool {
-    let Ok(mut ops) = body.get_operators_reader() else {
-        return true;
-    };
-    while !ops.eof() {
-        match ops.read() {
-            Ok(
-                Operator::Call { .. }
-                | Operator::CallIndirect { .. }
-                | Operator::ReturnCall { .. }
-                | Operator::ReturnCallIndirect { .. }
-                | Operator::CallRef { .. }
-                | Operator::ReturnCallRef { .. },
-            ) => return true,
-            Ok(_) => {}
-            Err(_) => return true,
-        }
-    }
-    false
 }
 
 /// Wasm 2.0 encodes the memory index of `memory.size/grow/copy/fill/init` as a single zero
