@@ -289,8 +289,13 @@ fn align_up_u64(x: u64, a: u64) -> u64 {
 const INTERRUPT_PROTOCOL: u32 = 3;
 
 /// A number that changes whenever any layout constant above changes; stamped into every
-/// artifact header and compared by the loader.
+/// artifact header and compared by the loader (computed once: every load asks).
 pub fn layout_hash() -> u64 {
+    static HASH: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *HASH.get_or_init(compute_layout_hash)
+}
+
+fn compute_layout_hash() -> u64 {
     let probe = VMOffsets::new(VMOffsetsCounts {
         imported_memories: 1,
         defined_memories: 2,

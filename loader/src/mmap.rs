@@ -293,6 +293,69 @@ impl MemoryMap {
     }
 }
 
+/// Reads up to `limit - 1` bytes of `file` from its current offset with one `read`, without
+/// zeroing the buffer first: `Ok(None)` if the file has `limit` bytes or more there (or the
+/// read was cut short and filled the buffer). A read shorter than asked is taken as the end
+/// of the file; callers must validate what they got (the artifact parser does, and falls back
+/// to mapping the file on any error).
+pub(crate) fn read_small(file: &std::fs::File, limit: usize) -> io::Result<Option<Vec<u8>>> {
+    use std::os::fd::AsRawFd;
+    let mut buf: Vec<u8> = Vec::with_capacity(limit);
+    // SAFETY: the kernel writes at most `limit` bytes into the vector's spare capacity, which
+    // is at least `limit` bytes long.
+    let n = unsafe { libc::read(file.as_raw_fd(), buf.as_mut_ptr().cast(), limit) };
+    let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
+    if n >= limit {
+        return Ok(None);
+    }
+    // SAFETY: the read initialised the first `n <= limit` bytes.
+    unsafe { buf.set_len(n) };
+    Ok(Some(buf))
+}
+
+/// `len` bytes of a file from a page-aligned offset, mapped read+execute (never writable):
+/// the code of a small artifact, file-backed and shared with every other mapping of the file.
+#[derive(Debug)]
+pub(crate) struct FileCode {
+    map: memmap2::Mmap,
+}
+
+impl FileCode {
+    /// Maps `len` bytes of `file` from `offset` (page aligned) read+execute. `populate`
+    /// fills the page tables at once (only sensible for a few pages: it costs time in
+    /// proportion to `len`), so the first call into the code takes no page fault.
+    ///
+    /// # Safety
+    ///
+    /// As for [`FileMap::new`]: the file must not be modified while the mapping is alive.
+    pub(crate) unsafe fn new(
+        file: &std::fs::File,
+        offset: u64,
+        len: usize,
+        populate: bool,
+    ) -> io::Result<FileCode> {
+        if !offset.is_multiple_of(page_size() as u64) || len == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("code at file offset {offset:#x} ({len} bytes) is not page aligned"),
+            ));
+        }
+        let mut options = memmap2::MmapOptions::new();
+        options.offset(offset).len(len);
+        if populate {
+            options.populate();
+        }
+        // SAFETY: forwarded to our caller. Read+execute only: nothing can write these pages.
+        let map = unsafe { options.map_exec(file)? };
+        Ok(FileCode { map })
+    }
+
+    /// Address of the first byte.
+    pub(crate) fn addr(&self) -> usize {
+        self.map.as_ptr() as usize
+    }
+}
+
 /// A private read-only mapping of a whole file; a page-aligned range of it can be made
 /// read+execute in place.
 #[derive(Debug)]

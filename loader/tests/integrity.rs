@@ -328,3 +328,72 @@ fn a_header_with_a_valid_checksum_but_foreign_fields_is_refused() {
     let e = load_error(&b);
     assert!(matches!(e, LoadError::LayoutMismatch { .. }), "{e}");
 }
+
+/// A file in the temp dir holding `bytes`, removed on drop.
+struct TempArtifact(std::path::PathBuf);
+
+impl TempArtifact {
+    fn new(tag: &str, bytes: &[u8]) -> TempArtifact {
+        let path =
+            std::env::temp_dir().join(format!("wasmc-integrity-{}-{tag}.o", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        TempArtifact(path)
+    }
+
+    /// `from_file` of the current contents. Sound as for [`load`]: the bytes are our
+    /// compiler's output or a damaged copy of it, and the file does not change while loaded.
+    fn load(&self) -> Result<Artifact, wasmc_loader::Error> {
+        // SAFETY: see above.
+        unsafe { Artifact::from_file(&self.0) }
+    }
+}
+
+impl Drop for TempArtifact {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A small artifact file is read, not mapped: only its code is mapped, read+execute, from the
+/// file (file-backed, so its pages are shared by every process that loads it).
+#[test]
+fn a_small_artifact_file_maps_only_its_code() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let bytes = artifact_bytes();
+    assert!(bytes.len() < 64 * 1024, "{} bytes", bytes.len());
+    let file = TempArtifact::new("small", &bytes);
+    let artifact = file.load().unwrap();
+    check_runs(&artifact);
+    if cfg!(target_os = "linux") {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let name = file.0.to_str().unwrap();
+        let perms: Vec<&str> = maps
+            .lines()
+            .filter(|l| l.ends_with(name))
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .collect();
+        assert_eq!(perms, ["r-xs"], "mappings of the artifact file:\n{maps}");
+    }
+    drop(artifact);
+}
+
+/// Loading from a file refuses every truncation with the same error as loading the same bytes
+/// from memory (a damaged small file takes the general path, which names the error).
+#[test]
+fn truncated_files_are_refused_like_truncated_bytes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let bytes = artifact_bytes();
+    let file = TempArtifact::new("truncated", &bytes);
+    for n in (0..bytes.len()).step_by(7) {
+        std::fs::write(&file.0, &bytes[..n]).unwrap();
+        let from_file = match file.load() {
+            Ok(_) => panic!("a file truncated to {n} bytes was accepted"),
+            Err(e) => e.to_string(),
+        };
+        let from_bytes = load_error(&bytes[..n]).to_string();
+        assert!(
+            from_file.contains(&from_bytes) || n == 0,
+            "{n} bytes: from a file `{from_file}`, from memory `{from_bytes}`"
+        );
+    }
+}

@@ -4,7 +4,10 @@
 //! caller explicitly skips it with an `*_unchecked` constructor), checks everything the loader
 //! will later trust, then publishes `.text`: in place (an `mprotect` of the private file
 //! mapping) when its file offset is page aligned, otherwise by copying it into fresh pages
-//! that are made read+execute after the copy. Code is never writable and executable at once.
+//! that are made read+execute after the copy. A file under 64 KiB is read with one `read`
+//! instead and only its `.text` is mapped, read+execute, from the file (`load_small_file`):
+//! four system calls in all, which is most of a small plugin's cold start. Code is never
+//! writable and executable at once.
 
 mod inspect;
 mod linked;
@@ -17,7 +20,7 @@ use std::sync::Arc;
 use wasmc_abi::metadata::{ArtifactHeader, ModuleMetadata};
 
 use crate::error::{Error, LoadError};
-use crate::mmap::{FileMap, Mmap, Prot};
+use crate::mmap::{FileCode, FileMap, Mmap, Prot};
 use crate::type_registry;
 
 pub use inspect::ArtifactInfo;
@@ -51,6 +54,8 @@ impl std::fmt::Debug for Artifact {
 enum Code {
     /// `.text` made R+X inside the private file mapping (shared with [`DataBytes::File`]).
     File(Arc<FileMap>),
+    /// `.text` of a small artifact mapped R+X from the file on its own.
+    FileText(FileCode),
     /// A copy of `.text` in anonymous R+X pages.
     Anon(Mmap),
     /// No code at all.
@@ -173,6 +178,10 @@ impl Artifact {
             source,
         };
         let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: forwarded from the caller.
+        if let Some(artifact) = unsafe { Self::load_small_file(&file, integrity) } {
+            return Ok(artifact);
+        }
         // SAFETY: the caller promises not to modify the file while it is mapped.
         let map = Arc::new(unsafe { FileMap::new(&file) }.map_err(io)?);
         let parsed = sections::parse(map.bytes(), integrity)?;
@@ -202,6 +211,35 @@ impl Artifact {
         // Unaligned text, or a file system mounted noexec: copy instead.
         let (addr, code) = copy_text(&map.bytes()[text])?;
         Ok(Artifact::finish(parsed, data, addr, code))
+    }
+
+    /// The fast path of [`Artifact::load_file`] for artifacts under [`SMALL_FILE`] bytes (a
+    /// typical plugin): one `read` of the whole file instead of `statx`, `mmap` of the file,
+    /// `mprotect` of its text and the page faults of parsing it, then `.text` alone mapped
+    /// read+execute from the file (still file-backed and shared, never patched), with its page
+    /// tables filled at once. Such an artifact has no data segment large enough to be mapped
+    /// copy-on-write (the compiler only places segments of 64 KiB or more for that), so the
+    /// file is not kept open. `None` if the file is larger, or anything at all is wrong: the
+    /// general path then loads it, or names the error.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Artifact::from_file`].
+    unsafe fn load_small_file(file: &std::fs::File, integrity: Integrity) -> Option<Artifact> {
+        let bytes = crate::mmap::read_small(file, SMALL_FILE).ok()??;
+        let parsed = sections::parse(&bytes, integrity).ok()?;
+        let text = parsed.text.clone();
+        let data = DataBytes::Owned(parsed.data.to_vec());
+        if !text.is_empty() {
+            // SAFETY: forwarded from the caller (the file is not modified while mapped).
+            if let Ok(code) = unsafe { FileCode::new(file, text.start as u64, text.len(), true) } {
+                let addr = code.addr();
+                return Some(Artifact::finish(parsed, data, addr, Code::FileText(code)));
+            }
+        }
+        // No code, unaligned text, or a file system mounted noexec: copy instead.
+        let (addr, code) = copy_text(&bytes[text]).ok()?;
+        Some(Artifact::finish(parsed, data, addr, code))
     }
 
     /// Loads an artifact from bytes, copying its code into fresh executable pages.
@@ -332,6 +370,11 @@ impl ArtifactInner {
         (self.text + off as usize) as *const u8
     }
 }
+
+/// Artifacts smaller than this are read whole and only their code is mapped
+/// ([`Artifact::load_small_file`]); at this size one copy from the page cache is cheaper
+/// than mapping the file and faulting its pages in.
+const SMALL_FILE: usize = 64 * 1024;
 
 fn copy_text(text: &[u8]) -> Result<(usize, Code), LoadError> {
     if text.is_empty() {
