@@ -61,6 +61,13 @@ pub struct RawSlots<'s> {
 }
 
 impl RawSlots<'_> {
+    /// Whether there are at least `n` slots (always, for slots the loader made for the
+    /// function's type; a typed body checks it once so its accesses need no checks).
+    #[inline]
+    pub(crate) fn holds(&self, n: usize) -> bool {
+        self.len >= n
+    }
+
     /// Slot `i`; 0 past the end (never the case for slots the loader made for the type).
     #[inline]
     pub fn get(&self, i: usize) -> u128 {
@@ -88,14 +95,42 @@ impl RawSlots<'_> {
 /// docs/PERFORMANCE.md).
 pub(crate) enum HostBody<T> {
     Untyped(Arc<HostFn<T>>),
-    Typed(Arc<RawHostFn<T>>),
+    Typed(TypedHostFn<T>),
 }
 
 impl<T> Clone for HostBody<T> {
     fn clone(&self) -> Self {
         match self {
             HostBody::Untyped(f) => HostBody::Untyped(f.clone()),
-            HostBody::Typed(f) => HostBody::Typed(f.clone()),
+            HostBody::Typed(f) => HostBody::Typed(TypedHostFn {
+                func: f.func.clone(),
+                shim: f.shim,
+            }),
+        }
+    }
+}
+
+/// A typed host function's body ([`crate::IntoFunc`]) and the array-call shim compiled for
+/// its exact closure type: Wasm calls the shim, which calls the closure directly (no `dyn`
+/// call, no match on the body's kind, the closure inlined into it); the host calls `func`
+/// through the `dyn`. Opaque: only [`crate::Linker::func_wrap`] uses it.
+pub struct TypedHostFn<T> {
+    pub(crate) func: Arc<RawHostFn<T>>,
+    /// [`typed_host_shim`] of the closure type behind `func`; it finds the closure through
+    /// [`VMHostFunc::body`].
+    pub(crate) shim: ArrayCall,
+}
+
+impl<T: 'static> TypedHostFn<T> {
+    /// The body of closure `f`, which must check [`RawSlots::holds`] before it touches
+    /// the slots.
+    pub(crate) fn new<C>(f: C) -> TypedHostFn<T>
+    where
+        C: for<'s> Fn(Caller<'_, T>, RawSlots<'s>) -> Result<(), Error> + Send + Sync + 'static,
+    {
+        TypedHostFn {
+            func: Arc::new(f),
+            shim: typed_host_shim::<T, C>,
         }
     }
 }
@@ -177,10 +212,17 @@ impl Func {
             func,
             name,
         });
+        // A typed body's shim reaches its closure (the data behind the `Arc<dyn Fn>`, of the
+        // type the shim was instantiated for) through `body`.
+        let (array_call, body) = match &state.func {
+            HostBody::Untyped(_) => (host_shim::<T> as ArrayCall, std::ptr::null()),
+            HostBody::Typed(t) => (t.shim, Arc::as_ptr(&t.func).cast::<()>()),
+        };
         let host = OwnedHostFunc::new(
             type_id,
-            host_shim::<T> as *const u8,
+            array_call as *const u8,
             Arc::as_ptr(&state).cast(),
+            body,
             store.opaque.id,
         );
         let func_ref = host.func_ref();
@@ -243,7 +285,7 @@ impl Func {
                     }
                     func(caller(store), params, results)?;
                 }
-                HostBody::Typed(func) => {
+                HostBody::Typed(TypedHostFn { func, .. }) => {
                     let mut buf = vec![0u128; ty.array_len().max(1)];
                     for (slot, p) in buf.iter_mut().zip(params) {
                         *slot = p.to_raw(&store.opaque)?;
@@ -326,7 +368,7 @@ fn check_vals(what: &str, vals: &[Val], types: &[ValType]) -> Result<(), Error> 
 }
 
 /// The array-call signature.
-type ArrayCall = unsafe extern "C" fn(*mut u8, *mut u8, *mut u128, usize) -> u32;
+pub(crate) type ArrayCall = unsafe extern "C" fn(*mut u8, *mut u8, *mut u128, usize) -> u32;
 
 /// Calls `func_ref.array_call` with `buf` under a fresh activation; maps a failure to the
 /// recorded trap or host error.
@@ -508,14 +550,41 @@ fn call_failure<T>(
     }
 }
 
-/// The array-call function of every host function of a `Store<T>`.
+/// The store and instance of a host call from the vmctx of the calling instance.
+///
+/// # Safety
+///
+/// `caller_vmctx` is the live vmctx of an instance of a `Store<T>` that is running Wasm:
+/// the call path set the store context's `store` to it before entering Wasm and does not
+/// touch the store until the call returns. The store must outlive the call: a host function
+/// that swaps the whole store out through `Caller`'s `&mut Store` breaks that (and frees the
+/// memories and code under the running Wasm frames too); closing that hole means not handing
+/// out `&mut Store` from `Caller` (known, see docs/EMBEDDING.md).
+#[inline(always)]
+unsafe fn calling_store<'a, T>(caller_vmctx: *mut u8) -> (&'a mut Store<T>, Option<Instance>) {
+    // SAFETY: per the contract; the vmctx prefix holds the store context and the instance
+    // index.
+    unsafe {
+        let ctx = vmctx_word(caller_vmctx, vmoffsets::vmctx::STORE_CTX) as *mut VMStoreContext;
+        let index = vmctx_word(caller_vmctx, vmoffsets::vmctx::INSTANCE);
+        let store = &mut *(*ctx).store.cast::<Store<T>>();
+        let instance = Some(Instance {
+            store_id: store.opaque.id,
+            index,
+        });
+        (store, instance)
+    }
+}
+
+/// The array-call function of the untyped host functions of a `Store<T>`
+/// ([`HostBody::Untyped`]; typed ones have their own [`typed_host_shim`]).
 ///
 /// # Safety
 ///
 /// Called by compiled code (through a wasm-to-host trampoline) or by `invoke`, with
 /// `callee` a `VMHostFunc` created by `Func::new_arc::<T>`, `caller_vmctx` the vmctx of the
-/// calling instance of the same store (whose store context points at the running
-/// `Store<T>`), and `values` holding `len >= max(params, results)` 16-byte slots.
+/// calling instance of the same store (see [`calling_store`]), and `values` holding
+/// `len >= max(params, results)` 16-byte slots.
 unsafe extern "C" fn host_shim<T: 'static>(
     callee: *mut u8,
     caller_vmctx: *mut u8,
@@ -525,33 +594,17 @@ unsafe extern "C" fn host_shim<T: 'static>(
     let host = callee.cast::<VMHostFunc>();
     // SAFETY: per the contract, `host` is a live VMHostFunc whose state is an
     // `Arc<HostFuncState<T>>` held in the store's `host_states`, which only ever grows, so the
-    // state lives as long as the store. The store must outlive this call: a host function
-    // that swaps the whole store out through `Caller`'s `&mut Store` breaks that (and frees
-    // the memories and code under the running Wasm frames too); closing that hole means
-    // not handing out `&mut Store` from `Caller` (known, see docs/EMBEDDING.md).
+    // state lives as long as the store (which outlives the call, see `calling_store`).
     let state: &HostFuncState<T> = unsafe { &*(*host).state.cast::<HostFuncState<T>>() };
-    // SAFETY: the caller's vmctx is live; its prefix holds the store context and the
-    // instance index.
-    let (ctx, instance_index) = unsafe {
-        (
-            vmctx_word(caller_vmctx, vmoffsets::vmctx::STORE_CTX) as *mut VMStoreContext,
-            vmctx_word(caller_vmctx, vmoffsets::vmctx::INSTANCE),
-        )
-    };
-    // SAFETY: the call path set `store` to the running `Store<T>` before entering Wasm and
-    // does not touch the store until the call returns.
-    let store = unsafe { &mut *(*ctx).store.cast::<Store<T>>() };
+    // SAFETY: per the contract.
+    let (store, instance) = unsafe { calling_store::<T>(caller_vmctx) };
     let ty = &state.ty;
     if len < ty.array_len() {
         record_host_failure(HostFailure::Trap(TrapCode::HostTrap));
         return 0;
     }
-    let instance = Some(Instance {
-        store_id: store.opaque.id,
-        index: instance_index,
-    });
     let body = match &state.func {
-        HostBody::Typed(f) => {
+        HostBody::Typed(t) => {
             let slots = RawSlots {
                 ptr: values,
                 len,
@@ -559,7 +612,7 @@ unsafe extern "C" fn host_shim<T: 'static>(
             };
             catch_unwind(AssertUnwindSafe(|| {
                 crate::trace::CallSpan::host(state.name.as_deref())
-                    .run(|| f(Caller { store, instance }, slots))
+                    .run(|| (t.func)(Caller { store, instance }, slots))
             }))
         }
         HostBody::Untyped(f) => catch_unwind(AssertUnwindSafe(|| {
@@ -567,6 +620,45 @@ unsafe extern "C" fn host_shim<T: 'static>(
         })),
     };
     host_outcome(body)
+}
+
+/// The array-call function of a typed host function whose closure has type `C`
+/// ([`TypedHostFn`]): the closure is called directly, so it is inlined here, and the call
+/// costs no `dyn` dispatch. The closure checks `len` itself (it knows its arity).
+///
+/// # Safety
+///
+/// As for [`host_shim`], with `callee` a `VMHostFunc` whose `body` points at a live `C`
+/// (the closure of its [`TypedHostFn`], kept alive by the store's `host_states`).
+unsafe extern "C" fn typed_host_shim<T: 'static, C>(
+    callee: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut u128,
+    len: usize,
+) -> u32
+where
+    C: for<'s> Fn(Caller<'_, T>, RawSlots<'s>) -> Result<(), Error> + Send + Sync + 'static,
+{
+    let host = callee.cast::<VMHostFunc>();
+    // SAFETY: per the contract: `body` is the `C` inside the `Arc` of the function's
+    // `TypedHostFn`, and `state` its `HostFuncState<T>`, both owned by the store.
+    let (f, state) = unsafe {
+        (
+            &*(*host).body.cast::<C>(),
+            &*(*host).state.cast::<HostFuncState<T>>(),
+        )
+    };
+    // SAFETY: per the contract.
+    let (store, instance) = unsafe { calling_store::<T>(caller_vmctx) };
+    let slots = RawSlots {
+        ptr: values,
+        len,
+        _call: PhantomData,
+    };
+    host_outcome(catch_unwind(AssertUnwindSafe(|| {
+        crate::trace::CallSpan::host(state.name.as_deref())
+            .run(|| f(Caller { store, instance }, slots))
+    })))
 }
 
 /// The untyped half of [`host_shim`]: arguments as [`Val`]s, results checked and encoded.

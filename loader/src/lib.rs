@@ -87,8 +87,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use artifact::{Artifact, ArtifactInfo};
 pub use error::{Error, ErrorKind, LoadError, Trap, TrapFrame};
 pub use func::{
-    Caller, Func, HostFn, MAX_TYPED_VALUES, RawHostFn, RawSlots, TypedFunc, WasmParams,
-    WasmResults, WasmTy,
+    Caller, Func, HostFn, MAX_TYPED_VALUES, RawHostFn, RawSlots, TypedFunc, TypedHostFn,
+    WasmParams, WasmResults, WasmTy,
 };
 pub use global::Global;
 pub use import_map::{ImportMap, ImportMapError};

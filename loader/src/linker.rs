@@ -22,7 +22,7 @@ use wasmc_abi::{FuncType, TrapCode};
 
 use crate::artifact::Artifact;
 use crate::error::{Error, Trap};
-use crate::func::{Caller, Func, HostBody, HostFn, RawHostFn, RawSlots, WasmResults, WasmTy};
+use crate::func::{Caller, Func, HostBody, HostFn, RawSlots, TypedHostFn, WasmResults, WasmTy};
 use crate::import_map::ImportMap;
 use crate::instance::{Extern, Instance, describe_import};
 use crate::store::Store;
@@ -387,7 +387,7 @@ impl<T: 'static> Linker<T> {
 pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     /// The function's type and its body working on raw slots: arguments are decoded straight
     /// from the call's slots and results encoded into them, with no allocation per call.
-    fn into_func(self) -> (FuncType, Arc<RawHostFn<T>>);
+    fn into_func(self) -> (FuncType, TypedHostFn<T>);
 }
 
 macro_rules! into_func {
@@ -397,14 +397,18 @@ macro_rules! into_func {
             F: Fn(Caller<'_, T>, $($a),*) -> Result<R, Error> + Send + Sync + 'static,
             R: WasmResults,
         {
-            fn into_func(self) -> (FuncType, Arc<RawHostFn<T>>) {
+            fn into_func(self) -> (FuncType, TypedHostFn<T>) {
                 let ty = FuncType::new(vec![$($a::TYPE),*], R::types());
+                // A constant once monomorphised, so the slot accesses below need no checks.
+                let slots_needed = <[&str]>::len(&[$(stringify!($a)),*]).max(R::COUNT);
                 let f = move |caller: Caller<'_, T>, slots: RawSlots<'_>| -> Result<(), Error> {
-                    let _ = &slots;
+                    if !slots.holds(slots_needed) {
+                        return Err(Error::trap(TrapCode::HostTrap));
+                    }
                     self(caller, $($a::from_raw(slots.get($i))),*)?.store_raw(slots);
                     Ok(())
                 };
-                (ty, Arc::new(f))
+                (ty, TypedHostFn::new(f))
             }
         }
     )*};

@@ -96,6 +96,9 @@ pub struct VMHostFunc {
     pub func_ref: VMFuncRef,
     /// The loader's state for the function (`HostFuncState<T>`).
     pub state: *const (),
+    /// The closure of a typed host function, read by its own shim (`typed_host_shim`);
+    /// null for an untyped one.
+    pub body: *const (),
     /// The store that owns it.
     pub store_id: u64,
 }
@@ -231,6 +234,7 @@ impl OwnedHostFunc {
         type_id: u32,
         array_call: *const u8,
         state: *const (),
+        body: *const (),
         store_id: u64,
     ) -> OwnedHostFunc {
         let ptr = NonNull::from(Box::leak(Box::new(VMHostFunc {
@@ -244,6 +248,7 @@ impl OwnedHostFunc {
                 type_id,
             },
             state,
+            body,
             store_id,
         })));
         // SAFETY: just allocated; no other pointer to it exists yet.
@@ -444,7 +449,7 @@ mod tests {
 
     #[test]
     fn host_func_points_at_itself() {
-        let h = OwnedHostFunc::new(3, std::ptr::null(), std::ptr::null(), 1);
+        let h = OwnedHostFunc::new(3, std::ptr::null(), std::ptr::null(), std::ptr::null(), 1);
         assert_eq!(h.func_ref().read().vmctx, h.as_ptr().cast());
         assert_eq!(h.func_ref().read().type_id, 3);
     }
