@@ -18,7 +18,7 @@
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmc_abi::vmoffsets;
 use wasmc_abi::{FuncType, TrapCode, ValType};
@@ -26,7 +26,7 @@ use wasmc_abi::{FuncType, TrapCode, ValType};
 use crate::error::{Error, Trap, TrapFrame};
 use crate::instance::{Extern, Instance};
 use crate::store::{FuncData, FuncKind, Store, StoreOpaque};
-use crate::traphandlers::{self, Activation, HostFailure, record_host_failure};
+use crate::traphandlers::{self, Activation, HostFailure, RawBacktrace, record_host_failure};
 use crate::type_registry;
 use crate::val::{Val, raw_u32, raw_u64};
 use crate::vmctx::{OwnedHostFunc, VMFuncRef, VMHostFunc, VMStoreContext, vmctx_word};
@@ -400,10 +400,10 @@ pub(crate) fn invoke<T>(
     // SAFETY: as above.
     let ctx: *mut VMStoreContext = unsafe { (*opaque).ctx_ptr() };
     // SAFETY: the store context is owned by the store and alive; no reference to it is held.
-    // Field by field: `interrupt` and `stack_limit` may be written by another thread.
+    // Field by field: `interrupt` and `stack_limit` may be written by another thread (the
+    // limit is not saved: `enter_wasm` installs it and it stays; see there).
     let saved = unsafe {
         SavedCtx {
-            stack_limit: AtomicUsize::from_ptr(&raw mut (*ctx).stack_limit).load(Ordering::SeqCst),
             last_entry_fp: (*ctx).last_entry_fp,
             last_entry_sp: (*ctx).last_entry_sp,
             last_entry_handler: (*ctx).last_entry_handler,
@@ -433,8 +433,7 @@ pub(crate) fn invoke<T>(
         let f: ArrayCall = std::mem::transmute(func_ref.array_call);
         f(func_ref.vmctx, func_ref.vmctx, values, len)
     });
-    // A failed stack-limit check under the interrupted limit is a stop (read before the
-    // limit is restored below).
+    // A failed stack-limit check under the interrupted limit is a stop.
     // SAFETY: as above.
     let interrupted = ok == 0 && unsafe { crate::interrupt::stack_limit_interrupted(ctx) };
     // SAFETY: as above; restore what a nested entry may have overwritten.
@@ -445,9 +444,6 @@ pub(crate) fn invoke<T>(
         (*ctx).last_entry_handler = saved.last_entry_handler;
         (*ctx).store = saved.store;
         (*ctx).opaque = saved.opaque;
-        if (*opaque).entry_depth == 0 {
-            crate::interrupt::leave_wasm(ctx, saved.stack_limit);
-        }
     }
     if ok != 0 {
         return Ok(());
@@ -490,7 +486,6 @@ fn interrupt_pending<T>(store: &Store<T>, func: usize) -> bool {
 
 /// The store-context words `invoke` restores after a call.
 struct SavedCtx {
-    stack_limit: usize,
     last_entry_fp: usize,
     last_entry_sp: usize,
     last_entry_handler: usize,
@@ -509,7 +504,7 @@ fn call_failure<T>(
     let host = activation.host_failure.take();
     // SAFETY: the call is over; the store is ours again.
     let store = unsafe { &mut *store_ptr };
-    let backtrace = activation.backtrace.get();
+    let backtrace = activation.backtrace.get().unwrap_or(RawBacktrace::EMPTY);
     // The function of a pc in this store's code, if it is inside a Wasm function (not a
     // trampoline).
     let resolve = |pc: usize| -> Option<TrapFrame> {

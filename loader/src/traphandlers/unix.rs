@@ -226,7 +226,7 @@ extern "C" fn handler(signum: libc::c_int, info: *mut libc::siginfo_t, uc: *mut 
                     in_code(act, pc)
                 })
             };
-            act.backtrace.set(backtrace);
+            act.backtrace.set(Some(backtrace));
             // SAFETY: the entry trampoline of this activation stored its landing pad in the
             // store context before calling Wasm.
             unsafe {
