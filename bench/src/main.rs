@@ -32,6 +32,9 @@ use crate::stats::Stat;
 use crate::wasmc_side::Wasmc;
 use crate::wasmtime_side::Wasmtime;
 
+/// Rounds per program of the full run (the one that writes `latest.*`).
+const DEFAULT_REPS: u32 = 5;
+
 /// Benchmarks wasmc against wasmtime and native builds.
 #[derive(Parser, Debug)]
 #[command(name = "wasmc-bench", version)]
@@ -42,7 +45,7 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     corpus: Option<PathBuf>,
     /// Rounds per program; the report gives medians (and minima).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = DEFAULT_REPS, value_parser = clap::value_parser!(u32).range(1..))]
     reps: u32,
     /// `argv[1]` of every program (work grows linearly; expected checksums are for 1).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
@@ -53,8 +56,9 @@ struct Cli {
     /// Measure only these programs (repeatable, or comma-separated).
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     only: Vec<String>,
-    /// Where to write latest.{json,md} (partial.{json,md} for --quick, --only or extra
-    /// files) [default: bench/results].
+    /// Where to write latest.{json,md} (partial.{json,md} for any run but the full default
+    /// one: --quick, --only, extra files, other --reps or --scale, --no-native, --no-scaling,
+    /// --cpu native) [default: bench/results].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Skip the native builds.
@@ -180,9 +184,18 @@ fn run() -> Result<bool> {
     println!("{md}");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let json = serde_json::to_string_pretty(&report).context("encoding the JSON report")?;
-    // Only a full run at wasmc's default CPU level may replace latest.*, the files that are
-    // committed; any other (--quick, --only, extra files, --cpu native) writes partial.*.
-    let full = !cli.quick && cli.only.is_empty() && cli.wasm.is_empty() && cli.cpu == Cpu::Baseline;
+    // Only the full default run may replace latest.*, the files that are committed (and that
+    // docs/PERFORMANCE.md quotes); any other (--quick, --only, extra files, fewer or more
+    // rounds, another scale, no native builds or thread scaling, --cpu native) writes
+    // partial.*.
+    let full = !cli.quick
+        && cli.only.is_empty()
+        && cli.wasm.is_empty()
+        && cli.reps == DEFAULT_REPS
+        && cli.scale == 1
+        && !cli.no_native
+        && !cli.no_scaling
+        && cli.cpu == Cpu::Baseline;
     let stem = if full { "latest" } else { "partial" };
     for (ext, text) in [("json", json), ("md", md)] {
         let path = out_dir.join(format!("{stem}.{ext}"));
