@@ -4,8 +4,8 @@
 //! of `layout.rs` fully resolved and everything else is plain data; the written object is
 //! read back to check it.
 //!
-//! The header records a BLAKE3 checksum of the header itself and of every section the loader
-//! reads ([`metadata::checksum_parts`] defines which bytes); nothing here depends on time,
+//! The header records a checksum of the header itself and of every section the loader reads
+//! ([`metadata::checksum`]); nothing here depends on time,
 //! paths, addresses or hash-map order, so the same input gives byte-identical artifacts.
 //!
 //! Each large active segment of a defined memory with a constant offset is padded to sit at a
@@ -282,7 +282,7 @@ fn write_object(inputs: &ObjectInputs<'_, '_>, data: DataLayout) -> Result<Vec<u
         compiler_version: metadata::COMPILER_VERSION.to_string(),
         checksum: [0; 32],
     };
-    header.checksum = checksum(&header.encode(), &meta, &traps, &data, &code.text);
+    header.checksum = metadata::checksum(&header.encode(), &meta, &traps, &data, &code.text);
     let header = header.encode();
     let image = link_prefix.map(|_| {
         obj::ImageParts {
@@ -406,21 +406,6 @@ fn add_link_symbols(
             flags: SymbolFlags::None,
         });
     }
-}
-
-/// The whole-artifact checksum over the bytes [`metadata::checksum_parts`] names.
-fn checksum(
-    header: &[u8; metadata::HEADER_SIZE],
-    meta: &[u8],
-    traps: &[u8],
-    data: &[u8],
-    text: &[u8],
-) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new();
-    metadata::checksum_parts(header, meta, traps, data, text, |b| {
-        hasher.update(b);
-    });
-    *hasher.finalize().as_bytes()
 }
 
 /// Reads the object back and checks the promise the loader relies on: no relocations and

@@ -111,18 +111,7 @@ fn repair(bytes: &mut [u8]) {
     header.meta_hash = Fnv64::hash(&bytes[meta.clone()]);
     let data = get(obj::DATA_SECTION).map_or(&[][..], |r| &bytes[r]);
     let text = get(obj::TEXT_SECTION).map_or(&[][..], |r| &bytes[r]);
-    let mut hasher = blake3::Hasher::new();
-    metadata::checksum_parts(
-        &header.encode(),
-        &bytes[meta],
-        &bytes[traps],
-        data,
-        text,
-        |p| {
-            hasher.update(p);
-        },
-    );
-    header.checksum = *hasher.finalize().as_bytes();
+    header.checksum = metadata::checksum(&header.encode(), &bytes[meta], &bytes[traps], data, text);
     bytes[hdr].copy_from_slice(&header.encode());
 }
 

@@ -238,7 +238,11 @@ fn describe_text(info: &ArtifactInfo, source: &str, top: usize) -> String {
         h.memory_reservation, h.memory_guard
     );
     let _ = writeln!(o, "layout hash:     {:#018x}", h.layout_hash);
-    let _ = writeln!(o, "checksum:        blake3 {} (verified)", hex(&h.checksum));
+    let _ = writeln!(
+        o,
+        "checksum:        xxh3-128 {} (verified)",
+        hex(&h.checksum[..16])
+    );
     let _ = writeln!(
         o,
         "module name:     {}",
@@ -363,7 +367,7 @@ fn describe_json(info: &ArtifactInfo, top: usize) -> Value {
         "memory_reservation": h.memory_reservation,
         "memory_guard": h.memory_guard,
         "layout_hash": format!("{:#018x}", h.layout_hash),
-        "checksum": { "algorithm": "blake3", "value": hex(&h.checksum), "verified": true },
+        "checksum": { "algorithm": "xxh3-128", "value": hex(&h.checksum[..16]), "verified": true },
         "module_name": m.name,
         "sizes": {
             "text": info.text_size,
@@ -431,9 +435,9 @@ mod tests {
     fn text_names_everything_an_artifact_holds() {
         let t = describe_text(&info(WAT), "m.wat", 1);
         for needle in [
-            "format version:  2",
+            "format version:  3",
             "target:          ",
-            "checksum:        blake3 ",
+            "checksum:        xxh3-128 ",
             "env.f: (func (param i32) (result i64))",
             "env.mem: memory 1..2 pages",
             "big: (func (param i32 i32) (result i32))",
@@ -457,7 +461,7 @@ mod tests {
             v["format_version"],
             json!(wasmc_abi::metadata::FORMAT_VERSION)
         );
-        assert_eq!(v["checksum"]["value"].as_str().map(str::len), Some(64));
+        assert_eq!(v["checksum"]["value"].as_str().map(str::len), Some(32));
         assert_eq!(v["imports"][1]["kind"], json!("memory"));
         assert_eq!(v["exports"][0]["name"], json!("g"));
         assert_eq!(v["data_segments"][0]["bytes"], json!(6));

@@ -3,7 +3,7 @@
 //! Everything here is pure parsing of untrusted bytes with `object::read`: it never maps code
 //! and never panics. The order of checks is the contract of `docs/ARCHITECTURE.md` §1: the
 //! object structure only as far as needed to find the sections, the header's magic and
-//! version, then the whole-artifact BLAKE3 checksum (unless the caller asked to skip it, see
+//! version, then the whole-artifact checksum (unless the caller asked to skip it, see
 //! [`Integrity`]), then the rest of the header (compiler version, layout hash, target, CPU
 //! features, guard),
 //! the metadata hash, the metadata, trap table and data, then the code.
@@ -30,21 +30,6 @@ pub(crate) enum Integrity {
     Verify,
     /// Skip the hash: the caller vouches for the bytes (`Artifact::*_unchecked`).
     Trust,
-}
-
-/// The whole-artifact checksum of the given parts ([`metadata::checksum_parts`]).
-pub(crate) fn checksum(
-    header: &[u8; HEADER_SIZE],
-    meta: &[u8],
-    traps: &[u8],
-    data: &[u8],
-    text: &[u8],
-) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new();
-    metadata::checksum_parts(header, meta, traps, data, text, |b| {
-        hasher.update(b);
-    });
-    *hasher.finalize().as_bytes()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -235,7 +220,7 @@ pub(crate) fn parse_with(
         let hdr: &[u8; HEADER_SIZE] = hdr
             .try_into()
             .map_err(|_| LoadError::Header(wasmc_abi::DecodeError::Truncated { what: "header" }))?;
-        let found = checksum(hdr, meta_bytes, traps, data, &bytes[text.clone()]);
+        let found = metadata::checksum(hdr, meta_bytes, traps, data, &bytes[text.clone()]);
         if found != stored {
             return Err(LoadError::Checksum {
                 expected: hex(&stored),

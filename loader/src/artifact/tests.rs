@@ -105,7 +105,7 @@ impl Mock {
             (0x4e, TrapCode::IntegerDivisionByZero),
         ]);
         header.checksum =
-            super::sections::checksum(&header.encode(), &self.meta, &traps, b"", &CODE);
+            wasmc_abi::metadata::checksum(&header.encode(), &self.meta, &traps, b"", &CODE);
         let mut add = |name: &str, kind, data: &[u8], align| {
             let s = o.add_section(vec![], name.as_bytes().to_vec(), kind);
             o.append_section_data(s, data, align);
@@ -353,7 +353,7 @@ fn an_artifact_from_another_compiler_version_is_refused() {
     version.fill(0);
     version[..9].copy_from_slice(b"0.0.1-old");
     let header: [u8; metadata::HEADER_SIZE] = patched[hdr.clone()].try_into().unwrap();
-    let sum = super::sections::checksum(
+    let sum = wasmc_abi::metadata::checksum(
         &header,
         &good[section(obj::META_SECTION)],
         &good[section(obj::TRAPS_SECTION)],
