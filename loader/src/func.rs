@@ -102,10 +102,7 @@ impl<T> Clone for HostBody<T> {
     fn clone(&self) -> Self {
         match self {
             HostBody::Untyped(f) => HostBody::Untyped(f.clone()),
-            HostBody::Typed(f) => HostBody::Typed(TypedHostFn {
-                func: f.func.clone(),
-                shim: f.shim,
-            }),
+            HostBody::Typed(f) => HostBody::Typed(f.clone()),
         }
     }
 }
@@ -119,6 +116,15 @@ pub struct TypedHostFn<T> {
     /// [`typed_host_shim`] of the closure type behind `func`; it finds the closure through
     /// [`VMHostFunc::body`].
     pub(crate) shim: ArrayCall,
+}
+
+impl<T> Clone for TypedHostFn<T> {
+    fn clone(&self) -> Self {
+        TypedHostFn {
+            func: self.func.clone(),
+            shim: self.shim,
+        }
+    }
 }
 
 impl<T: 'static> TypedHostFn<T> {
@@ -598,23 +604,15 @@ unsafe extern "C" fn host_shim<T: 'static>(
         record_host_failure(HostFailure::Trap(TrapCode::HostTrap));
         return 0;
     }
-    let body = match &state.func {
-        HostBody::Typed(t) => {
-            let slots = RawSlots {
-                ptr: values,
-                len,
-                _call: PhantomData,
-            };
-            catch_unwind(AssertUnwindSafe(|| {
-                crate::trace::CallSpan::host(state.name.as_deref())
-                    .run(|| (t.func)(Caller { store, instance }, slots))
-            }))
-        }
-        HostBody::Untyped(f) => catch_unwind(AssertUnwindSafe(|| {
-            untyped_host_call(&**f, ty, state.name.as_deref(), store, instance, values)
-        })),
+    // A typed body never gets here: its `VMHostFunc` calls its own `typed_host_shim`
+    // (`Func::new_arc`). Refused rather than trusted, should that ever change.
+    let HostBody::Untyped(f) = &state.func else {
+        record_host_failure(HostFailure::Trap(TrapCode::HostTrap));
+        return 0;
     };
-    host_outcome(body)
+    host_outcome(catch_unwind(AssertUnwindSafe(|| {
+        untyped_host_call(&**f, ty, state.name.as_deref(), store, instance, values)
+    })))
 }
 
 /// The array-call function of a typed host function whose closure has type `C`

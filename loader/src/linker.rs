@@ -22,7 +22,9 @@ use wasmc_abi::{FuncType, TrapCode};
 
 use crate::artifact::Artifact;
 use crate::error::{Error, Trap};
-use crate::func::{Caller, Func, HostBody, HostFn, RawSlots, TypedHostFn, WasmResults, WasmTy};
+use crate::func::{
+    Caller, Func, HostBody, HostFn, RawSlots, TypedHostFn, WasmParams, WasmResults, WasmTy,
+};
 use crate::import_map::ImportMap;
 use crate::instance::{Extern, Instance, describe_import};
 use crate::store::Store;
@@ -400,7 +402,7 @@ macro_rules! into_func {
             fn into_func(self) -> (FuncType, TypedHostFn<T>) {
                 let ty = FuncType::new(vec![$($a::TYPE),*], R::types());
                 // A constant once monomorphised, so the slot accesses below need no checks.
-                let slots_needed = <[&str]>::len(&[$(stringify!($a)),*]).max(R::COUNT);
+                let slots_needed = <($($a,)*) as WasmParams>::COUNT.max(R::COUNT);
                 let f = move |caller: Caller<'_, T>, slots: RawSlots<'_>| -> Result<(), Error> {
                     if !slots.holds(slots_needed) {
                         return Err(Error::trap(TrapCode::HostTrap));
