@@ -15,8 +15,9 @@ use crate::types::{FuncType, ValType};
 /// Magic bytes at the start of the header section.
 pub const MAGIC: [u8; 8] = *b"WASMC\0\0\x01";
 /// Version of the artifact format. Bump it on any change to this file, the vmctx layout, trap
-/// codes or builtins. (3: the whole-artifact checksum is xxh3-128, was BLAKE3.)
-pub const FORMAT_VERSION: u32 = 3;
+/// codes or builtins. (3: the whole-artifact checksum is xxh3-128, was BLAKE3. 4: the
+/// `SIGNAL_INTERRUPTION` flag; a loader must not run code whose loops it cannot stop.)
+pub const FORMAT_VERSION: u32 = 4;
 /// The compiler version this build of wasmc writes into [`ArtifactHeader::compiler_version`]
 /// and the loader requires there: the workspace version, shared by every wasmc crate, so the
 /// compiler and the loader of one build always agree. Code from another compiler version may
@@ -264,10 +265,18 @@ pub mod isa_features {
 
 /// Flags in `ArtifactHeader::flags`.
 pub mod flags {
-    /// Code checks the epoch deadline at function entries and loop headers.
+    /// The code can be stopped from outside (interrupts, deadlines, epoch deadlines): by
+    /// its loop-header checks of `store_ctx::INTERRUPT`, or with [`SIGNAL_INTERRUPTION`] by
+    /// a signal. Function entries are stopped through the stack limit either way.
     pub const EPOCH_INTERRUPTION: u32 = 1 << 0;
     /// Code counts fuel.
     pub const FUEL: u32 = 1 << 1;
+    /// With [`EPOCH_INTERRUPTION`]: the loops have no checks; the loader stops the code by
+    /// signalling the thread running it, and the handler sends a pc inside a Wasm function
+    /// body to the trap path (Linux only).
+    pub const SIGNAL_INTERRUPTION: u32 = 1 << 2;
+    /// Every flag this version knows.
+    pub const ALL: u32 = EPOCH_INTERRUPTION | FUEL | SIGNAL_INTERRUPTION;
 }
 
 /// The fixed header of an artifact.

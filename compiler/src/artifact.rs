@@ -271,6 +271,10 @@ fn write_object(inputs: &ObjectInputs<'_, '_>, data: DataLayout) -> Result<Vec<u
             metadata::flags::EPOCH_INTERRUPTION
         } else {
             0
+        } | if options.signal_interruption {
+            metadata::flags::SIGNAL_INTERRUPTION
+        } else {
+            0
         } | if options.consume_fuel {
             metadata::flags::FUEL
         } else {

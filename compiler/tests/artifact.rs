@@ -182,7 +182,16 @@ fn simd_compiles_and_can_be_switched_off() {
 
 /// The trap records of an x86_64 artifact, by code.
 fn trap_codes(wat: &str) -> Vec<wasmc_abi::TrapCode> {
-    let bytes = compile(Target::X86_64Linux, wat).unwrap();
+    trap_codes_with(CompileOptions::new(), wat)
+}
+
+/// The trap codes of an x86_64 artifact of `wat` compiled with `options`.
+fn trap_codes_with(options: CompileOptions, wat: &str) -> Vec<wasmc_abi::TrapCode> {
+    let wasm = wat::parse_str(wat).expect("test WAT parses");
+    let bytes = Compiler::new(&options.target(Target::X86_64Linux))
+        .unwrap()
+        .compile(&wasm)
+        .unwrap();
     let file = object::File::parse(&*bytes).unwrap();
     let table = section(&file, Target::X86_64Linux, obj::TRAPS_SECTION)
         .data()
@@ -227,8 +236,18 @@ fn interruption_checks_sit_at_loop_headers_and_calls_are_stopped_by_the_stack_ch
     // before the host enters Wasm).
     let leaf = "(module (func (param i32) (result i32) local.get 0 i32.const 1 i32.add))";
     assert_eq!(count(leaf), 0);
-    // A loop header checks, also in a leaf function.
-    assert_eq!(count("(module (func (loop br 0)))"), 1);
+    // A loop header checks, also in a leaf function, unless loops are stopped by signal
+    // (the default on Linux).
+    let spin = "(module (func (loop br 0)))";
+    let checked = trap_codes_with(CompileOptions::new().interrupt_by_signal(false), spin);
+    assert_eq!(
+        checked
+            .iter()
+            .filter(|c| **c == wasmc_abi::TrapCode::Interrupt)
+            .count(),
+        1
+    );
+    assert_eq!(count(spin), 0);
     // A function that calls has no interrupt check at its entry, but the prologue's
     // stack-limit check, which the loader makes fail while the store must stop.
     for calls in [
@@ -321,8 +340,59 @@ fn options_reach_the_header_and_every_opt_level_compiles() {
             .unwrap();
             let flag = wasmc_abi::metadata::flags::EPOCH_INTERRUPTION;
             assert_eq!(hdr.flags & flag != 0, epoch, "{level:?}");
+            // Linux targets are stopped by signal by default; code that is not interruptible
+            // is not stopped at all.
+            let signal = wasmc_abi::metadata::flags::SIGNAL_INTERRUPTION;
+            assert_eq!(hdr.flags & signal != 0, epoch, "{level:?}");
         }
     }
+}
+
+#[test]
+fn interruption_by_signal_is_linux_only_and_removes_the_loop_checks() {
+    use wasmc_abi::metadata::flags;
+    let wasm = wat::parse_str(
+        r#"(module (func (export "spin") (param i32) (result i32) (local i32)
+             (loop (local.set 1 (i32.add (local.get 1) (local.get 0)))
+                   (br_if 0 (local.get 1)))
+             (local.get 1)))"#,
+    )
+    .unwrap();
+    let header_and_text = |opts: CompileOptions, target: Target| {
+        let bytes = Compiler::new(&opts.target(target))
+            .unwrap()
+            .compile(&wasm)
+            .unwrap();
+        let file = object::File::parse(&*bytes).unwrap();
+        let hdr =
+            ArtifactHeader::decode(section(&file, target, obj::HEADER_SECTION).data().unwrap())
+                .unwrap();
+        (hdr.flags, file.section_by_name(".text").map(|s| s.size()))
+    };
+    let (by_signal, signal_text) = header_and_text(CompileOptions::new(), Target::X86_64Linux);
+    assert_eq!(
+        by_signal,
+        flags::EPOCH_INTERRUPTION | flags::SIGNAL_INTERRUPTION
+    );
+    let (checked, checked_text) = header_and_text(
+        CompileOptions::new().interrupt_by_signal(false),
+        Target::X86_64Linux,
+    );
+    assert_eq!(checked, flags::EPOCH_INTERRUPTION);
+    assert!(
+        signal_text < checked_text,
+        "no check in the loop: {signal_text:?} < {checked_text:?} bytes"
+    );
+    // macOS has no signal path: checks by default, and asking for signals is refused.
+    let (mac, _) = header_and_text(CompileOptions::new(), Target::Aarch64Darwin);
+    assert_eq!(mac, flags::EPOCH_INTERRUPTION);
+    let e = Compiler::new(
+        &CompileOptions::new()
+            .target(Target::X86_64Darwin)
+            .interrupt_by_signal(true),
+    )
+    .expect_err("refused");
+    assert!(e.to_string().contains("Linux only"), "{e}");
 }
 
 #[test]

@@ -92,6 +92,11 @@ pub enum LoadError {
         /// The host's target.
         host: String,
     },
+    /// The artifact's code relies on runtime behaviour this loader does not know.
+    #[error(
+        "artifact has header flags {0:#x} this loader does not know; rebuild it with this wasmc"
+    )]
+    UnknownFlags(u32),
     /// The artifact uses CPU features this host lacks.
     #[error("artifact needs CPU features this host lacks: {}", .0.join(", "))]
     MissingCpuFeatures(Vec<&'static str>),

@@ -25,6 +25,7 @@ use wasmc_abi::{FuncType, TrapCode, ValType};
 
 use crate::error::{Error, Trap, TrapFrame};
 use crate::instance::{Extern, Instance};
+use crate::preempt;
 use crate::store::{FuncData, FuncKind, Store, StoreOpaque};
 use crate::traphandlers::{self, Activation, HostFailure, RawBacktrace, record_host_failure};
 use crate::type_registry;
@@ -384,27 +385,39 @@ pub(crate) fn invoke<T>(
     func_ref: VMFuncRef,
     buf: &mut [u128],
 ) -> Result<(), Error> {
-    if interrupt_pending(store, func) {
-        // What the callee's first check would do; functions without a frame have none.
-        if store.opaque.entry_depth == 0 {
-            store.opaque.interrupt.0.consume();
-        }
-        return Err(Error::trap(TrapCode::Interrupt));
-    }
     traphandlers::init_process();
     traphandlers::init_thread()
         .map_err(|e| Error::instantiate(format!("cannot set up the signal stack: {e}")))?;
     if func_ref.array_call.is_null() {
         return Err(Error::usage("the function has no host entry point"));
     }
+    // Calls into Wasm publish the running thread, for interruption by signal, before the
+    // interrupt word is read (`preempt.rs`); calls of host functions leave it as it is.
+    let ctx = store.opaque.ctx_ptr();
+    let callee = store.opaque.funcs.get(func).map(|f| &f.kind);
+    let prev_tid = if let Some(FuncKind::Wasm(instance)) = callee {
+        // SAFETY: the store's live context, on the thread running the store.
+        let prev = unsafe { preempt::set_running(ctx, preempt::current_tid()) };
+        preempt::publish();
+        if interrupt_pending(store, *instance) {
+            // SAFETY: as above.
+            unsafe { preempt::set_running(ctx, prev) };
+            // What the callee's first check would do; functions without a frame have none.
+            if store.opaque.entry_depth == 0 {
+                store.opaque.interrupt.0.consume();
+            }
+            return Err(Error::trap(TrapCode::Interrupt));
+        }
+        Some(prev)
+    } else {
+        None
+    };
 
     // From here on the store is reached only through this pointer (host functions and
     // builtins called from Wasm derive theirs from the same one, via the store context).
     let store_ptr: *mut Store<T> = store;
     // SAFETY: `store_ptr` comes from a live `&mut Store<T>`.
     let opaque: *mut StoreOpaque = unsafe { &raw mut (*store_ptr).opaque };
-    // SAFETY: as above.
-    let ctx: *mut VMStoreContext = unsafe { (*opaque).ctx_ptr() };
     // SAFETY: the store context is owned by the store and alive; no reference to it is held.
     // Field by field: `interrupt` and `stack_limit` may be written by another thread (the
     // limit is not saved: `enter_wasm` installs it and it stays; see there).
@@ -444,6 +457,9 @@ pub(crate) fn invoke<T>(
     let interrupted = ok == 0 && unsafe { crate::interrupt::stack_limit_interrupted(ctx) };
     // SAFETY: as above; restore what a nested entry may have overwritten.
     unsafe {
+        if let Some(prev) = prev_tid {
+            preempt::set_running(ctx, prev);
+        }
         (*opaque).entry_depth -= 1;
         (*ctx).last_entry_fp = saved.last_entry_fp;
         (*ctx).last_entry_sp = saved.last_entry_sp;
@@ -469,25 +485,22 @@ pub(crate) fn invoke<T>(
     result
 }
 
-/// Whether the store's interrupt word is set and store function `func` is Wasm compiled with
-/// interruption checks: then the call must fail with `Interrupt` before entering. Code
-/// compiled with checks tests the word at loop headers, and the entry of every function with
-/// a stack-limit check is stopped through the limit (`interrupt.rs`), but a function without
-/// a frame has no check at its entry, so the host's entry into Wasm is checked here.
-fn interrupt_pending<T>(store: &Store<T>, func: usize) -> bool {
+/// Whether the store's interrupt word is set and store instance `instance` is Wasm compiled
+/// to be interruptible: then a call of its function must fail with `Interrupt` before
+/// entering. Loops are stopped by their checks or by signal and the entry of every function
+/// with a stack-limit check through the limit (`interrupt.rs`), but a function without a
+/// frame has no check at its entry, so the host's entry into Wasm is checked here.
+fn interrupt_pending<T>(store: &Store<T>, instance: usize) -> bool {
     let ctx = store.opaque.ctx_ptr();
     // SAFETY: the store's live context; `interrupt` is 8-byte aligned and every concurrent
     // access to it is atomic (`interrupt.rs`).
     let word = unsafe { AtomicU64::from_ptr(&raw mut (*ctx).interrupt) }.load(Ordering::SeqCst);
     word != 0
-        && match store.opaque.funcs.get(func).map(|f| &f.kind) {
-            Some(FuncKind::Wasm(instance)) => store
-                .opaque
-                .instances
-                .get(*instance)
-                .is_some_and(|i| i.artifact.is_interruptible()),
-            _ => false,
-        }
+        && store
+            .opaque
+            .instances
+            .get(instance)
+            .is_some_and(|i| i.artifact.is_interruptible())
 }
 
 /// The store-context words `invoke` restores after a call.
@@ -610,9 +623,12 @@ unsafe extern "C" fn host_shim<T: 'static>(
         record_host_failure(HostFailure::Trap(TrapCode::HostTrap));
         return 0;
     };
-    host_outcome(catch_unwind(AssertUnwindSafe(|| {
+    // SAFETY: per the contract.
+    let running = unsafe { HostCall::begin(caller_vmctx) };
+    let outcome = host_outcome(catch_unwind(AssertUnwindSafe(|| {
         untyped_host_call(&**f, ty, state.name.as_deref(), store, instance, values)
-    })))
+    })));
+    running.end(outcome)
 }
 
 /// The array-call function of a typed host function whose closure has type `C`
@@ -648,10 +664,59 @@ where
         len,
         _call: PhantomData,
     };
-    host_outcome(catch_unwind(AssertUnwindSafe(|| {
+    // SAFETY: per the contract.
+    let running = unsafe { HostCall::begin(caller_vmctx) };
+    let outcome = host_outcome(catch_unwind(AssertUnwindSafe(|| {
         crate::trace::CallSpan::host(state.name.as_deref())
             .run(|| f(Caller { store, instance }, slots))
-    })))
+    })));
+    running.end(outcome)
+}
+
+/// A host function's call from Wasm, as interruption by signal sees it (`preempt.rs`): no
+/// thread runs the store's Wasm while the host function runs, so it is never sent the
+/// signal; when it returns to Wasm the thread is published again and the interrupt word
+/// read, because a stop that came meanwhile found no thread to signal, and the Wasm it
+/// returns to may be a loop with no check.
+struct HostCall {
+    ctx: *mut VMStoreContext,
+    /// The thread running the store's Wasm before the call; 0 when the host called the
+    /// host function directly (`Func::call`), with no Wasm to return to.
+    prev: u64,
+}
+
+impl HostCall {
+    /// # Safety
+    ///
+    /// `caller_vmctx` is as for [`calling_store`], on the thread running the store.
+    #[inline(always)]
+    unsafe fn begin(caller_vmctx: *mut u8) -> HostCall {
+        // SAFETY: per the contract; the vmctx prefix holds the store context.
+        let ctx =
+            unsafe { vmctx_word(caller_vmctx, vmoffsets::vmctx::STORE_CTX) } as *mut VMStoreContext;
+        // SAFETY: the live store context, on its thread.
+        let prev = unsafe { preempt::set_running(ctx, 0) };
+        HostCall { ctx, prev }
+    }
+
+    /// Back to Wasm with the host call's `outcome` (1: go on): 0 with an `Interrupt` trap
+    /// recorded if the store must stop now.
+    #[inline(always)]
+    fn end(self, outcome: u32) -> u32 {
+        if self.prev == 0 {
+            return outcome;
+        }
+        // SAFETY: the store context outlives the call (see `calling_store`).
+        unsafe { preempt::set_running(self.ctx, self.prev) };
+        preempt::publish();
+        // SAFETY: as above; the word is aligned and only ever written atomically.
+        let word = unsafe { AtomicU64::from_ptr(&raw mut (*self.ctx).interrupt) };
+        if outcome != 0 && word.load(Ordering::Relaxed) != 0 {
+            record_host_failure(HostFailure::Trap(TrapCode::Interrupt));
+            return 0;
+        }
+        outcome
+    }
 }
 
 /// The untyped half of [`host_shim`]: arguments as [`Val`]s, results checked and encoded.

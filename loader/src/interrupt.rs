@@ -1,11 +1,14 @@
 //! Stopping running Wasm from outside: [`InterruptHandle`], deadlines, and the timer thread.
 //!
-//! Code compiled with epoch checks (the default; `CompileOptions::epoch_interruption`)
-//! reads the store context's `interrupt` word at every loop header (and `func::invoke` reads
-//! it before the host enters Wasm), and traps with `Interrupt` when it is nonzero: one load
-//! and one branch. Everything that can stop a store comes down to setting that word, from
-//! any thread; the next check of any Wasm running in the store then traps, within the time
-//! of one loop iteration or call.
+//! Everything that can stop a store comes down to setting the store context's `interrupt`
+//! word, from any thread. `func::invoke` reads it before the host enters Wasm, and loops see
+//! it one of two ways (`CompileOptions::interrupt_by_signal`):
+//! - **by signal** (the default on Linux): the loops carry no check. Setting the word also
+//!   kicks the store ([`crate::preempt`]): the thread running its Wasm gets a signal whose
+//!   handler sends it to the trap path if its pc is in a Wasm function body, and a host
+//!   function returning to Wasm reads the word. Stopped within the signal's delivery time.
+//! - **by check**: every loop header reads the word and traps with `Interrupt` when it is
+//!   nonzero (one load and one branch); stopped within one loop iteration.
 //!
 //! Function entries have no check of their own. Every function that calls or has a stack
 //! frame begins with Cranelift's stack-limit check against the store context's
@@ -72,6 +75,12 @@ struct State {
     pending: bool,
     /// The store is in the epoch registry (it joins the first time it gets a deadline).
     registered: bool,
+    /// The store has code stopped by signal (`preempt.rs`): stopping it kicks its thread.
+    signal: bool,
+    /// A retried kick is armed on the timer.
+    kicking: bool,
+    /// This state's own `Arc`, for arming the timer.
+    me: Weak<InterruptShared>,
 }
 
 impl State {
@@ -82,7 +91,7 @@ impl State {
 
     /// Writes the store context's `interrupt` word and stack limit from the state
     /// (atomically: compiled code may be reading them on another thread).
-    fn sync(&self) {
+    fn sync(&mut self) {
         if self.ctx == 0 {
             return;
         }
@@ -92,9 +101,15 @@ impl State {
         // before freeing it); the fields are 8-byte aligned (repr(C) struct of words) and
         // every concurrent access to them is atomic or under this lock.
         let (word, limit, real) = unsafe { words(ctx) };
-        word.store(u64::from(stop), Ordering::SeqCst);
+        let was = word.swap(u64::from(stop), Ordering::SeqCst);
         if stop {
             limit.store(INTERRUPTED_LIMIT, Ordering::SeqCst);
+            if was == 0 && self.signal {
+                // SAFETY: `ctx` is live (see above) and we hold the store's lock.
+                unsafe { crate::preempt::kick(ctx) };
+                // Armed even if no thread was found running, in case the barrier failed.
+                self.kick_later();
+            }
         } else {
             // Only a stop withdrawn on the store's own thread gets here with the interrupted
             // limit in place (from other threads `must_stop` only ever becomes true), and
@@ -104,6 +119,18 @@ impl State {
                 real.load(Ordering::SeqCst),
                 Ordering::SeqCst,
                 Ordering::SeqCst,
+            );
+        }
+    }
+
+    /// Arms the timer to kick the store again unless that is armed already.
+    fn kick_later(&mut self) {
+        if !self.kicking {
+            self.kicking = true;
+            timer().arm(
+                Instant::now() + crate::preempt::RETRY,
+                Fire::Kick,
+                self.me.clone(),
             );
         }
     }
@@ -118,15 +145,41 @@ impl State {
 
 impl InterruptShared {
     pub(crate) fn new(ctx: *mut VMStoreContext) -> Arc<InterruptShared> {
-        Arc::new(InterruptShared {
+        Arc::new_cyclic(|me| InterruptShared {
             state: Mutex::new(State {
                 ctx: ctx as usize,
                 epoch_deadline: u64::MAX,
                 pending: false,
                 registered: false,
+                signal: false,
+                kicking: false,
+                me: me.clone(),
             }),
             deadline_generation: AtomicU64::new(0),
         })
+    }
+
+    /// The store has code stopped by signal: from now on stopping it also kicks the thread
+    /// running it.
+    pub(crate) fn enable_signals(&self) {
+        let mut s = self.lock();
+        if !s.signal {
+            s.signal = true;
+            // Installs the handler (and decides the barrier) before any such code runs.
+            crate::traphandlers::init_process();
+        }
+    }
+
+    /// The timer's retry of a kick: signals the store's running thread again while the store
+    /// must stop and some thread runs its Wasm; returns whether to retry once more.
+    fn kick_again(&self) -> bool {
+        let mut s = self.lock();
+        // SAFETY: a nonzero `ctx` is live while we hold the lock.
+        let again = s.ctx != 0
+            && s.must_stop()
+            && unsafe { crate::preempt::kick_again(s.ctx as *mut VMStoreContext) };
+        s.kicking = again;
+        again
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -188,7 +241,7 @@ impl InterruptShared {
         let Some(at) = Instant::now().checked_add(after) else {
             return;
         };
-        timer().arm(at, generation, Arc::downgrade(self));
+        timer().arm(at, Fire::Deadline(generation), Arc::downgrade(self));
     }
 
     /// Disarms the deadline (a pending interrupt it already raised stays pending).
@@ -288,7 +341,8 @@ pub struct InterruptHandle {
 
 impl InterruptHandle {
     /// Makes the Wasm call running in the store trap with [`wasmc_abi::TrapCode::Interrupt`]
-    /// at its next check (a loop header or the entry of a function that calls), or, if none is running
+    /// wherever it is (code stopped by signal, the default on Linux) or at its next check (a
+    /// loop header or the entry of a function that calls), or, if none is running
     /// (or it has passed its last check), the next call at its first check. The caller of
     /// that call gets an error with [`crate::Error::is_interrupt`]; the store stays usable
     /// and later calls run normally. Code compiled without epoch checks is not stopped.
@@ -313,7 +367,7 @@ pub(crate) fn epoch_advanced() {
         let Some(store) = store.upgrade() else {
             return false;
         };
-        let s = store.lock();
+        let mut s = store.lock();
         s.sync();
         s.ctx != 0
     });
@@ -336,8 +390,17 @@ const MIN_PRUNE: usize = 1024;
 
 struct Entry {
     at: Instant,
-    generation: u64,
+    fire: Fire,
     target: Weak<InterruptShared>,
+}
+
+/// What a timer entry does when it is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fire {
+    /// Interrupt the store if its deadline of this generation is still the armed one.
+    Deadline(u64),
+    /// Kick the store's running thread again (`preempt.rs`).
+    Kick,
 }
 
 impl PartialEq for Entry {
@@ -383,21 +446,18 @@ impl Timer {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn arm(&self, at: Instant, generation: u64, target: Weak<InterruptShared>) {
+    fn arm(&self, at: Instant, fire: Fire, target: Weak<InterruptShared>) {
         let mut q = self.lock();
         if q.heap.len() >= q.prune_at {
             q.heap.retain(|Reverse(e)| {
-                e.target
-                    .upgrade()
-                    .is_some_and(|t| t.is_current(e.generation))
+                e.target.upgrade().is_some_and(|t| match e.fire {
+                    Fire::Deadline(generation) => t.is_current(generation),
+                    Fire::Kick => true,
+                })
             });
             q.prune_at = (q.heap.len() * 2).max(MIN_PRUNE);
         }
-        q.heap.push(Reverse(Entry {
-            at,
-            generation,
-            target,
-        }));
+        q.heap.push(Reverse(Entry { at, fire, target }));
         drop(q);
         self.wake.notify_one();
     }
@@ -425,11 +485,19 @@ impl Timer {
                     let Some(Reverse(e)) = q.heap.pop() else {
                         continue;
                     };
-                    // Fire without holding the queue: firing takes the store's lock, and
-                    // `set_deadline` never holds that one while arming.
+                    // Fire without holding the queue: firing takes the store's lock, and a
+                    // store's lock is held while arming (taking the queue's).
                     drop(q);
                     if let Some(target) = e.target.upgrade() {
-                        target.fire_deadline(e.generation);
+                        match e.fire {
+                            Fire::Deadline(generation) => target.fire_deadline(generation),
+                            Fire::Kick => {
+                                if target.kick_again() {
+                                    let at = Instant::now() + crate::preempt::RETRY;
+                                    self.arm(at, Fire::Kick, e.target.clone());
+                                }
+                            }
+                        }
                     }
                     q = self.lock();
                 }

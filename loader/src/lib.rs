@@ -72,6 +72,7 @@ mod limits;
 mod linker;
 mod memory;
 mod mmap;
+mod preempt;
 pub mod profiling;
 mod store;
 mod table;

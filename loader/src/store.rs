@@ -89,6 +89,9 @@ impl Drop for InterruptRegistration {
 pub(crate) struct CodeInfo {
     pub(crate) text_start: usize,
     pub(crate) text_end: usize,
+    /// End of the code an interruption signal may stop anywhere: the Wasm function bodies
+    /// (`[text_start, signal_end)`) if the artifact is stopped by signal, else `text_start`.
+    pub(crate) signal_end: usize,
     pub(crate) traps: usize,
     pub(crate) traps_len: usize,
 }
@@ -151,6 +154,7 @@ impl<T> Store<T> {
             store: std::ptr::null_mut(),
             opaque: std::ptr::null_mut(),
             wasm_stack_limit: 0,
+            running_tid: 0,
         });
         let interrupt = InterruptRegistration(InterruptShared::new(ctx.vm_ptr().as_ptr()));
         Store {
@@ -299,9 +303,18 @@ impl StoreOpaque {
             return;
         }
         let a: &ArtifactInner = &artifact.inner;
+        // The Wasm function bodies come first in `.text` (trampolines and stubs follow), so
+        // they end where the last function does.
+        let signal_end = if a.header.flags & wasmc_abi::metadata::flags::SIGNAL_INTERRUPTION != 0 {
+            self.interrupt.0.enable_signals();
+            a.text + a.bodies_end()
+        } else {
+            a.text
+        };
         self.code.push(CodeInfo {
             text_start: a.text,
             text_end: a.text + a.text_len,
+            signal_end,
             traps: a.traps.as_ptr() as usize,
             traps_len: a.traps.len(),
         });

@@ -133,6 +133,11 @@ pub struct VMStoreContext {
     /// The real stack limit of the running outermost call, which `stack_limit` goes back to
     /// when a stop is withdrawn during the call (`interrupt.rs`); accessed atomically.
     pub wasm_stack_limit: usize,
+    /// Kernel id of the thread running Wasm of the store, 0 while none does (also while
+    /// Wasm has called out to a host function). Written by that thread, read by whoever
+    /// stops the store to know where to send the interruption signal (`interrupt.rs`);
+    /// accessed atomically.
+    pub running_tid: u64,
 }
 
 /// A pointer to a record compiled code also reads or writes.

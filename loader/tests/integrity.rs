@@ -305,12 +305,30 @@ fn a_header_with_a_valid_checksum_but_foreign_fields_is_refused() {
     // other header checks still apply after it.
     let bytes = artifact_bytes();
     let a = load(&bytes).unwrap();
-    let mut h: ArtifactHeader = a.header().clone();
-    h.layout_hash ^= 1;
-    let off = header_offset(&bytes);
-    let mut b = bytes.clone();
+    let e = load_error(&with_header(&bytes, a.header().clone(), |h| {
+        h.layout_hash ^= 1
+    }));
+    assert!(matches!(e, LoadError::LayoutMismatch { .. }), "{e}");
+    // A flag this loader does not know may mean code it cannot run safely (say, loops that
+    // only a mechanism it lacks can stop).
+    let e = load_error(&with_header(&bytes, a.header().clone(), |h| {
+        h.flags |= 1 << 31
+    }));
+    assert!(matches!(e, LoadError::UnknownFlags(0x8000_0000)), "{e}");
+    assert!(e.to_string().contains("does not know"), "{e}");
+}
+
+/// `bytes` with header `h` changed by `change` and the checksum recomputed the way the
+/// compiler does, so only the changed field is wrong.
+fn with_header(
+    bytes: &[u8],
+    mut h: ArtifactHeader,
+    change: impl FnOnce(&mut ArtifactHeader),
+) -> Vec<u8> {
+    change(&mut h);
+    let off = header_offset(bytes);
+    let mut b = bytes.to_vec();
     b[off..off + HEADER_SIZE].copy_from_slice(&h.encode());
-    // Recompute the checksum the way the compiler does, so only the layout hash is wrong.
     let file = object::File::parse(&*b).unwrap();
     let sec = |n: &str| file.section_by_name(n).map(|s| s.data().unwrap().to_vec());
     let (meta, traps, data, text) = (
@@ -321,8 +339,7 @@ fn a_header_with_a_valid_checksum_but_foreign_fields_is_refused() {
     );
     h.checksum = metadata::checksum(&h.encode(), &meta, &traps, &data, &text);
     b[off..off + HEADER_SIZE].copy_from_slice(&h.encode());
-    let e = load_error(&b);
-    assert!(matches!(e, LoadError::LayoutMismatch { .. }), "{e}");
+    b
 }
 
 /// A file in the temp dir holding `bytes`, removed on drop.

@@ -357,3 +357,144 @@ fn many_threads_trapping_at_once_all_get_the_right_results() {
         }
     });
 }
+
+/// Counts the SIGURGs the host's own handler sees.
+static HOST_URGS: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn host_urg_handler(_sig: libc::c_int) {
+    HOST_URGS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A module whose `sum` loops `n` times with no call (frameless: only a signal stops it) and
+/// whose `tid_then_sum` first tells the host which thread runs it.
+const SUM_MODULE: &str = r#"(module
+  (import "host" "started" (func $started))
+  (func $sum (export "sum") (param i32) (result i32) (local i32 i32)
+    (loop $l
+      local.get 2 local.get 1 i32.xor i32.const 1 i32.add local.set 2
+      local.get 1 i32.const 1 i32.add local.tee 1
+      local.get 0 i32.lt_u br_if $l)
+    local.get 2)
+  (func (export "tid_then_sum") (param i32) (result i32)
+    call $started
+    local.get 0 call $sum))"#;
+
+/// What `sum(n)` returns, computed in Rust.
+fn sum(n: u32) -> i32 {
+    let mut acc = 0i32;
+    for i in 0..n.cast_signed() {
+        acc = (acc ^ i).wrapping_add(1);
+    }
+    acc
+}
+
+/// Runs `tid_then_sum(n)` while another thread sends SIGURG to the running thread as fast as
+/// it can; returns the result and how many signals were sent.
+fn sum_under_stray_signals(n: u32) -> (i32, usize) {
+    let artifact = compile(SUM_MODULE);
+    let tid = std::sync::Arc::new(AtomicUsize::new(0));
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let mut linker = Linker::new();
+    let tid2 = tid.clone();
+    linker
+        .func_wrap("host", "started", move |_c: Caller<'_, ()>| {
+            // SAFETY: gettid has no preconditions.
+            let me = unsafe { libc::syscall(libc::SYS_gettid) };
+            tid2.store(usize::try_from(me).unwrap(), Ordering::SeqCst);
+            Ok(())
+        })
+        .unwrap();
+    let mut store = Store::new(());
+    let inst = linker.instantiate(&mut store, &artifact).unwrap();
+    let run = inst
+        .get_typed_func::<i32, i32>(&store, "tid_then_sum")
+        .unwrap();
+    let (tid3, done2) = (tid.clone(), done.clone());
+    let sender = std::thread::spawn(move || {
+        let mut sent = 0;
+        while !done2.load(Ordering::SeqCst) {
+            let t = tid3.load(Ordering::SeqCst);
+            if t != 0 {
+                // SAFETY: signalling a live thread of this process (it waits for `done`).
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_tgkill,
+                        libc::getpid(),
+                        libc::pid_t::try_from(t).unwrap(),
+                        libc::SIGURG,
+                    )
+                };
+                sent += 1;
+            }
+            std::thread::yield_now();
+        }
+        sent
+    });
+    let got = run.call(&mut store, n.cast_signed());
+    done.store(true, Ordering::SeqCst);
+    let sent = sender.join().unwrap();
+    (
+        got.unwrap_or_else(|e| panic!("a stray SIGURG stopped the guest: {e}")),
+        sent,
+    )
+}
+
+/// SIGURG that nobody asked for (another library, a stray `kill`) reaches a thread running
+/// Wasm whose store is not stopped: the handler finds nothing to do and the guest goes on.
+#[test]
+fn stray_sigurgs_do_not_disturb_running_wasm() {
+    let n = 30_000_000;
+    let (got, sent) = sum_under_stray_signals(n);
+    assert_eq!(got, sum(n));
+    assert!(sent > 0, "no signal was sent while the guest ran");
+}
+
+/// A SIGURG handler the host installed before the loader still gets every SIGURG the loader
+/// does not act on, and interruption by signal works alongside it.
+#[test]
+fn sigurgs_not_for_the_loader_reach_the_hosts_earlier_handler() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        let status = run_child("sigurgs_not_for_the_loader_reach_the_hosts_earlier_handler");
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "the child process failed (see its output above)"
+        );
+        return;
+    }
+    // --- child process ---
+    set_action(
+        libc::SIGURG,
+        host_urg_handler as *const () as libc::sighandler_t,
+    );
+    trap_once();
+    // SAFETY: raising a signal with a handler installed.
+    unsafe { libc::raise(libc::SIGURG) };
+    assert_eq!(HOST_URGS.load(Ordering::SeqCst), 1, "sent outside Wasm");
+    // Stray ones while Wasm runs reach the host too, and the guest is not disturbed.
+    let (got, sent) = sum_under_stray_signals(30_000_000);
+    assert_eq!(got, sum(30_000_000));
+    // Signals sent while one is pending merge into it, so the host sees at most that many.
+    let seen = HOST_URGS.load(Ordering::SeqCst) - 1;
+    assert!(
+        seen > 0 && seen <= sent,
+        "{seen} of {sent} reached the host"
+    );
+    // An interrupt still stops a loop that has no check.
+    let artifact = compile(SUM_MODULE);
+    let mut linker = Linker::new();
+    linker
+        .func_wrap("host", "started", |_c: Caller<'_, ()>| Ok(()))
+        .unwrap();
+    let mut store = Store::new(());
+    let inst = linker.instantiate(&mut store, &artifact).unwrap();
+    let run = inst.get_typed_func::<i32, i32>(&store, "sum").unwrap();
+    let handle = store.interrupt_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        handle.interrupt();
+    });
+    let e = run.call(&mut store, -1).unwrap_err();
+    t.join().unwrap();
+    assert_eq!(e.trap_code(), Some(TrapCode::Interrupt), "{e}");
+}

@@ -595,3 +595,162 @@ fn a_stop_withdrawn_during_a_host_call_lets_the_guest_go_on() {
         Some(TrapCode::Interrupt)
     );
 }
+
+/// Loops that never call and never end: `spin_leaf` is a frameless leaf (only a signal can
+/// stop it), `spin_deep` loops three calls down, `count` returns.
+const LOOPS: &str = r#"(module
+  (import "env" "pause" (func $pause))
+  (func $spin_leaf (export "spin_leaf") (param i32) (result i32) (local i32)
+    (loop $l
+      local.get 1 local.get 0 i32.add local.set 1
+      local.get 1 br_if $l)
+    local.get 1)
+  (func $mid (param i32) (result i32) local.get 0 call $spin_leaf)
+  (func (export "spin_deep") (param i32) (result i32) local.get 0 call $mid)
+  (func (export "pause_then_spin") (param i32) (result i32)
+    call $pause
+    local.get 0 call $spin_leaf)
+  (func (export "count") (param i32) (result i32) (local i32)
+    (loop $l
+      local.get 1 i32.const 1 i32.add local.set 1
+      local.get 1 local.get 0 i32.lt_u br_if $l)
+    local.get 1))"#;
+
+fn loops_instance(
+    options: &CompileOptions,
+    pause: Duration,
+) -> (Store<()>, wasmc_loader::Instance) {
+    let artifact = wasmc_cli::input::compile_and_load(
+        &Compiler::new(options).unwrap(),
+        &wat::parse_str(LOOPS).unwrap(),
+    )
+    .unwrap();
+    let mut linker = Linker::<()>::new();
+    linker
+        .func_wrap("env", "pause", move |_: Caller<'_, ()>| {
+            std::thread::sleep(pause);
+            Ok(())
+        })
+        .unwrap();
+    let mut store = Store::new(());
+    let i = linker.instantiate(&mut store, &artifact).unwrap();
+    (store, i)
+}
+
+/// Interrupts `store` from another thread after `after` while `run` runs; returns `run`'s error.
+fn interrupt_during(
+    store: &mut Store<()>,
+    after: Duration,
+    run: impl FnOnce(&mut Store<()>) -> Result<i32, Error>,
+) -> Error {
+    let handle = store.interrupt_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(after);
+        handle.interrupt();
+    });
+    let e = run(store).expect_err("the loop never ends by itself");
+    t.join().unwrap();
+    e
+}
+
+/// Code compiled to be stopped by signal (the default on Linux) has no check in its loops:
+/// the loader signals the running thread and the handler stops it wherever it is in a body.
+#[test]
+fn loops_without_checks_are_stopped_by_signal_wherever_they_are() {
+    for signal in [true, false] {
+        let opts = CompileOptions::new().interrupt_by_signal(signal);
+        let (mut store, i) = loops_instance(&opts, Duration::ZERO);
+        let leaf = i.get_typed_func::<i32, i32>(&store, "spin_leaf").unwrap();
+        let deep = i.get_typed_func::<i32, i32>(&store, "spin_deep").unwrap();
+        for round in 0..20 {
+            let f = if round % 2 == 0 { &leaf } else { &deep };
+            let e = interrupt_during(&mut store, Duration::from_millis(2), |s| f.call(s, 1));
+            let trap = e.as_trap().unwrap_or_else(|| panic!("{e:?}"));
+            assert_eq!(trap.code, TrapCode::Interrupt, "signal {signal}: {e:?}");
+            // Stopped inside the loop, with the Wasm frames that led there.
+            assert_eq!(trap.func_index, Some(1), "{e:?}");
+            let frames: Vec<u32> = trap.backtrace.iter().map(|f| f.func_index).collect();
+            if round % 2 == 0 {
+                assert_eq!(frames.first(), Some(&1), "{e:?}");
+            } else {
+                assert!(
+                    frames.starts_with(&[1]) && frames.ends_with(&[3]),
+                    "{frames:?}"
+                );
+            }
+        }
+        // The interrupt was consumed: the store goes on.
+        let count = i.get_typed_func::<i32, i32>(&store, "count").unwrap();
+        assert_eq!(count.call(&mut store, 1000).unwrap(), 1000);
+        // Epoch deadlines stop such loops too.
+        store.set_epoch_deadline(1);
+        let t = std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(5));
+            wasmc_loader::increment_epoch();
+        });
+        let e = leaf.call(&mut store, 1).unwrap_err();
+        t.join().unwrap();
+        assert!(e.is_interrupt(), "{e:?}");
+    }
+}
+
+/// A stop that comes while the guest is in a host function finds no Wasm running (the host
+/// function is never signalled); the guest stops as soon as the host function returns, even
+/// into a loop that has no check.
+#[test]
+fn a_stop_during_a_host_call_takes_effect_when_it_returns() {
+    let (mut store, i) = loops_instance(&CompileOptions::new(), Duration::from_millis(40));
+    let run = i
+        .get_typed_func::<i32, i32>(&store, "pause_then_spin")
+        .unwrap();
+    let start = Instant::now();
+    let e = interrupt_during(&mut store, Duration::from_millis(5), |s| run.call(s, 1));
+    assert!(e.is_interrupt(), "{e:?}");
+    assert!(
+        start.elapsed() >= Duration::from_millis(40),
+        "the host function slept its whole time"
+    );
+}
+
+/// Stores running on several threads at once are each stopped, and only when asked.
+#[test]
+fn interrupting_stores_on_many_threads_stops_each_of_them() {
+    let artifact = Arc::new(
+        wasmc_cli::input::compile_and_load(
+            &Compiler::new(&CompileOptions::new()).unwrap(),
+            &wat::parse_str(LOOPS).unwrap(),
+        )
+        .unwrap(),
+    );
+    for _round in 0..10 {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let artifact = artifact.clone();
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    let mut linker = Linker::<()>::new();
+                    linker
+                        .func_wrap("env", "pause", |_: Caller<'_, ()>| Ok(()))
+                        .unwrap();
+                    let mut store = Store::new(());
+                    let i = linker.instantiate(&mut store, &artifact).unwrap();
+                    let spin = i.get_typed_func::<i32, i32>(&store, "spin_deep").unwrap();
+                    let count = i.get_typed_func::<i32, i32>(&store, "count").unwrap();
+                    tx.send(store.interrupt_handle()).unwrap();
+                    let e = spin.call(&mut store, 1).unwrap_err();
+                    assert!(e.is_interrupt(), "{e:?}");
+                    count.call(&mut store, 100_000).unwrap()
+                })
+            })
+            .collect();
+        let handles: Vec<_> = (0..4).map(|_| rx.recv().unwrap()).collect();
+        std::thread::sleep(Duration::from_millis(2));
+        for h in &handles {
+            h.interrupt();
+        }
+        for t in threads {
+            assert_eq!(t.join().unwrap(), 100_000);
+        }
+    }
+}

@@ -74,6 +74,20 @@ pub struct CompileArgs {
     /// here and now, as wasmtime does).
     #[arg(long = "target-cpu", value_enum)]
     pub target_cpu: Option<Cpu>,
+
+    /// How a running loop is stopped (by `--timeout`, a deadline or an interrupt): `signal`
+    /// (the loader signals the thread with SIGURG; the loops carry no code for it) or `check`
+    /// (a load and a branch at every loop header, for hosts that need SIGURG for themselves).
+    /// Default: `signal` on Linux targets, `check` on macOS. Recorded in the artifact.
+    #[arg(long = "interrupt", value_enum)]
+    pub interrupt: Option<Interrupt>,
+}
+
+/// How loops are stopped (`--interrupt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Interrupt {
+    Signal,
+    Check,
 }
 
 impl CompileArgs {
@@ -85,6 +99,9 @@ impl CompileArgs {
             .cpu(self.target_cpu.unwrap_or(default_cpu).into());
         for (feature, enabled) in &self.wasm_features {
             options = options.wasm_feature(*feature, *enabled);
+        }
+        if let Some(how) = self.interrupt {
+            options = options.interrupt_by_signal(how == Interrupt::Signal);
         }
         options
     }

@@ -102,10 +102,13 @@ fn flag_names(bits: u32) -> Vec<&'static str> {
     if bits & flags::EPOCH_INTERRUPTION != 0 {
         names.push("epoch-interruption");
     }
+    if bits & flags::SIGNAL_INTERRUPTION != 0 {
+        names.push("signal-interruption");
+    }
     if bits & flags::FUEL != 0 {
         names.push("fuel");
     }
-    if bits & !(flags::EPOCH_INTERRUPTION | flags::FUEL) != 0 {
+    if bits & !flags::ALL != 0 {
         names.push("unknown");
     }
     names
@@ -435,7 +438,7 @@ mod tests {
     fn text_names_everything_an_artifact_holds() {
         let t = describe_text(&info(WAT), "m.wat", 1);
         for needle in [
-            "format version:  3",
+            "format version:  4",
             "target:          ",
             "checksum:        xxh3-128 ",
             "env.f: (func (param i32) (result i64))",

@@ -83,7 +83,7 @@ impl FuncTranslator<'_, '_> {
                 self.builder.switch_to_block(header);
                 let header_params = self.builder.block_params(header).to_vec();
                 self.stack.extend(header_params);
-                if self.options.epoch_interruption {
+                if self.options.epoch_interruption && !self.options.signal_interruption {
                     self.epoch_check()?;
                 }
                 self.fuel_check();

@@ -91,8 +91,10 @@ pub(crate) fn ir_type(t: ValType) -> Type {
 /// Code generation choices that are not Cranelift settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct CodegenOptions {
-    /// Check the epoch deadline at function entries and loop headers.
+    /// The code can be stopped from outside (`CompileOptions::epoch_interruption`).
     pub epoch_interruption: bool,
+    /// Stopped by a signal (`CompileOptions::interrupt_by_signal`): no loop-header checks.
+    pub signal_interruption: bool,
     /// Count fuel and trap with `OutOfFuel` when it is spent (`fuel.rs`).
     pub consume_fuel: bool,
     /// The proposals modules may use.

@@ -356,6 +356,16 @@ impl Artifact {
 
 impl ArtifactInner {
     /// The defined function whose body contains `text_off`, as a function index.
+    /// The `.text` offset where the last Wasm function body ends: the bodies precede every
+    /// trampoline and stub.
+    pub(crate) fn bodies_end(&self) -> usize {
+        self.func_ranges
+            .iter()
+            .map(|&(start, len, _)| start as usize + len as usize)
+            .max()
+            .unwrap_or(0)
+    }
+
     pub(crate) fn func_at(&self, text_off: usize) -> Option<u32> {
         let off = u32::try_from(text_off).ok()?;
         let i = self

@@ -141,6 +141,10 @@ pub(crate) fn check_header(header: &ArtifactHeader) -> Result<(), LoadError> {
             });
         }
     }
+    let unknown = header.flags & !metadata::flags::ALL;
+    if unknown != 0 {
+        return Err(LoadError::UnknownFlags(unknown));
+    }
     let missing = header.isa_features & !host_features();
     if missing != 0 {
         let mut names = metadata::isa_features::names(missing);

@@ -20,9 +20,11 @@ use std::cell::RefCell;
 use std::io;
 use std::mem::MaybeUninit;
 use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Activation, SignalTrap, current};
 use crate::mmap::{Mmap, Prot, page_size};
+use crate::preempt;
 
 const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
 
@@ -63,7 +65,140 @@ pub(crate) fn init_process() {
                 );
             }
         }
+        install_interrupt_handler();
     });
+}
+
+/// The action for [`preempt::SIGNAL`] installed before ours. Written once under `INSTALL`
+/// before our handler can run, read-only afterwards.
+static PREV_INTERRUPT: PrevActions = PrevActions(std::cell::UnsafeCell::new(
+    [const { MaybeUninit::uninit() }; 4],
+));
+
+/// Installs the handler of the interruption signal (`preempt.rs`), with `SA_RESTART` so a
+/// stray one never makes a system call of the host fail with `EINTR`.
+fn install_interrupt_handler() {
+    preempt::init();
+    // SAFETY: a zeroed sigaction is a valid initial value; we fill the fields we use.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART;
+    action.sa_sigaction = interrupt_handler as *const () as usize;
+    // SAFETY: sa_mask is a valid sigset_t to empty.
+    unsafe { libc::sigemptyset(&mut action.sa_mask) };
+    // SAFETY: written only here, inside call_once, before our handler exists.
+    let prev = unsafe { (*PREV_INTERRUPT.0.get())[0].as_mut_ptr() };
+    // SAFETY: both pointers are valid.
+    if unsafe { libc::sigaction(preempt::SIGNAL, &action, prev) } != 0 {
+        panic!(
+            "cannot install the wasmc interrupt handler for signal {}: {}",
+            preempt::SIGNAL,
+            io::Error::last_os_error()
+        );
+    }
+}
+
+/// The handler of [`preempt::SIGNAL`]: stops the Wasm this thread runs if its store must
+/// stop and the pc is inside one of the store's Wasm function bodies compiled to be stopped
+/// this way; otherwise passes the signal to the handler installed before ours, if any.
+extern "C" fn interrupt_handler(
+    signum: libc::c_int,
+    info: *mut libc::siginfo_t,
+    uc: *mut libc::c_void,
+) {
+    // SAFETY: the kernel passed `uc`.
+    if unsafe { stop_wasm(uc) } {
+        return;
+    }
+    // SAFETY: PREV_INTERRUPT was fully written before the handler was installed.
+    let prev = unsafe { (*PREV_INTERRUPT.0.get())[0].assume_init_ref() };
+    let f = prev.sa_sigaction;
+    if f == libc::SIG_DFL || f == libc::SIG_IGN {
+        // The default action of SIGURG is to ignore it.
+    } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: the previous handler declared the three-argument form.
+        let h: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { std::mem::transmute(f) };
+        h(signum, info, uc);
+    } else {
+        // SAFETY: the previous handler declared the one-argument form.
+        let h: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(f) };
+        h(signum);
+    }
+}
+
+/// Sends this thread from inside a Wasm function body to its entry trampoline's landing pad
+/// with an `Interrupt` trap, if its store must stop. Returns whether it did.
+///
+/// The order of the checks is what makes it safe. `running_tid` is this thread's id only
+/// while this thread runs the store's Wasm or the loader's code around it (entry path,
+/// trampolines, builtins), never while a host function runs, so the code list read next is
+/// not being changed under us. A pc inside a function body means the innermost activation is
+/// the one that entered that Wasm and its landing pad is in the store context; a body holds
+/// no lock and no host resource, so leaving it at any instruction is like a trap at a load.
+///
+/// # Safety
+///
+/// `uc` is the `ucontext_t` the kernel passed to the handler.
+unsafe fn stop_wasm(uc: *mut libc::c_void) -> bool {
+    let act = current();
+    let tid = preempt::known_tid();
+    if act.is_null() || tid == 0 {
+        return false;
+    }
+    // SAFETY: a non-null CURRENT is this thread's live activation.
+    let act = unsafe { &*act };
+    let ctx = act.ctx;
+    // SAFETY: the store context is alive for the activation; the two words are aligned and
+    // only ever written atomically.
+    let (running, word) = unsafe {
+        (
+            AtomicU64::from_ptr(&raw mut (*ctx).running_tid).load(Ordering::Relaxed),
+            AtomicU64::from_ptr(&raw mut (*ctx).interrupt).load(Ordering::Relaxed),
+        )
+    };
+    if running != tid || word == 0 {
+        return false;
+    }
+    // SAFETY: the kernel passed `uc`.
+    let regs = unsafe { read_regs(uc) };
+    // SAFETY: this thread runs the store's Wasm or the loader's code, neither of which
+    // changes the code list (see above).
+    let code = unsafe { &*act.code };
+    if !code
+        .iter()
+        .any(|c| regs.pc >= c.text_start && regs.pc < c.signal_end)
+    {
+        return false;
+    }
+    // SAFETY: as above; the pc is in a body, so the innermost entry trampoline has stored its
+    // landing pad.
+    let ctx = unsafe { ctx.read() };
+    if ctx.last_entry_handler == 0 {
+        return false;
+    }
+    act.signal_trap.set(Some(SignalTrap {
+        code: wasmc_abi::TrapCode::Interrupt,
+        pc: regs.pc,
+        fault_addr: 0,
+    }));
+    // SAFETY: between the interrupted sp and the entry trampoline's frame lies this thread's
+    // live stack; `in_code` needs `act` to be the live current activation, which it is.
+    let backtrace = unsafe {
+        super::walk_frames(regs.pc, regs.fp, regs.sp, ctx.last_entry_fp, |pc| {
+            in_code(act, pc)
+        })
+    };
+    act.backtrace.set(Some(backtrace));
+    // SAFETY: the landing pad of this activation's entry trampoline.
+    unsafe {
+        resume_at(
+            uc,
+            ctx.last_entry_handler,
+            ctx.last_entry_sp,
+            ctx.last_entry_fp,
+        )
+    };
+    true
 }
 
 /// The registers the handler reads and writes.
