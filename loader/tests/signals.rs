@@ -498,3 +498,39 @@ fn sigurgs_not_for_the_loader_reach_the_hosts_earlier_handler() {
     t.join().unwrap();
     assert_eq!(e.trap_code(), Some(TrapCode::Interrupt), "{e}");
 }
+
+/// A host that blocks every signal in its worker threads (to take them with `sigwait`
+/// elsewhere) can still stop their loops: the loader unblocks its interruption signal in a
+/// thread the first time it runs Wasm.
+#[test]
+fn loops_in_threads_that_block_signals_are_still_stopped() {
+    let artifact = compile(SUM_MODULE);
+    std::thread::spawn(move || {
+        // SAFETY: a filled sigset_t; blocking signals in this thread only.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            assert_eq!(
+                libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut()),
+                0
+            );
+        }
+        let mut linker = Linker::new();
+        linker
+            .func_wrap("host", "started", |_c: Caller<'_, ()>| Ok(()))
+            .unwrap();
+        let mut store = Store::new(());
+        let inst = linker.instantiate(&mut store, &artifact).unwrap();
+        let run = inst.get_typed_func::<i32, i32>(&store, "sum").unwrap();
+        let handle = store.interrupt_handle();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            handle.interrupt();
+        });
+        let e = run.call(&mut store, -1).unwrap_err();
+        t.join().unwrap();
+        assert_eq!(e.trap_code(), Some(TrapCode::Interrupt), "{e}");
+    })
+    .join()
+    .expect("the worker thread was stopped");
+}

@@ -449,12 +449,30 @@ thread_local! {
 
 /// Makes sure this thread has an alternate signal stack big enough for our handler (and
 /// what it chains to). Called by the call path before every entry into Wasm.
+/// Unblocks [`preempt::SIGNAL`] in this thread (once, when it first runs Wasm): a host that
+/// blocks signals in its worker threads (to take them with `sigwait` elsewhere) would
+/// otherwise keep the signal pending forever and its loops could not be stopped.
+fn unblock_interrupt_signal() -> io::Result<()> {
+    // SAFETY: a zeroed sigset_t is valid to fill; the set holds one valid signal.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, preempt::SIGNAL);
+        let r = libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        if r != 0 {
+            return Err(io::Error::from_raw_os_error(r));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn init_thread() -> io::Result<()> {
     ALT_STACK.with(|slot| {
         let mut slot = slot.borrow_mut();
         if slot.is_some() {
             return Ok(());
         }
+        unblock_interrupt_signal()?;
         // SAFETY: a zeroed stack_t is valid to receive the current settings.
         let mut previous: libc::stack_t = unsafe { std::mem::zeroed() };
         // SAFETY: querying only.
