@@ -401,7 +401,7 @@ pub(crate) fn invoke<T>(
         preempt::publish();
         if interrupt_pending(store, *instance) {
             // SAFETY: as above.
-            unsafe { preempt::set_running(ctx, prev) };
+            unsafe { preempt::restore_running(ctx, prev) };
             // What the callee's first check would do; functions without a frame have none.
             if store.opaque.entry_depth == 0 {
                 store.opaque.interrupt.0.consume();
@@ -458,7 +458,7 @@ pub(crate) fn invoke<T>(
     // SAFETY: as above; restore what a nested entry may have overwritten.
     unsafe {
         if let Some(prev) = prev_tid {
-            preempt::set_running(ctx, prev);
+            preempt::restore_running(ctx, prev);
         }
         (*opaque).entry_depth -= 1;
         (*ctx).last_entry_fp = saved.last_entry_fp;
@@ -707,7 +707,7 @@ impl HostCall {
             return outcome;
         }
         // SAFETY: the store context outlives the call (see `calling_store`).
-        unsafe { preempt::set_running(self.ctx, self.prev) };
+        unsafe { preempt::restore_running(self.ctx, self.prev) };
         preempt::publish();
         // SAFETY: as above; the word is aligned and only ever written atomically.
         let word = unsafe { AtomicU64::from_ptr(&raw mut (*self.ctx).interrupt) };

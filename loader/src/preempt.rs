@@ -98,6 +98,17 @@ pub(crate) unsafe fn set_running(ctx: *mut VMStoreContext, tid: u64) -> u64 {
     prev
 }
 
+/// Puts back the running thread `set_running` returned (store only).
+///
+/// # Safety
+///
+/// As for [`set_running`].
+#[inline]
+pub(crate) unsafe fn restore_running(ctx: *mut VMStoreContext, tid: u64) {
+    // SAFETY: per the contract.
+    unsafe { running(ctx) }.store(tid, Ordering::Relaxed);
+}
+
 /// The running side's half of the barrier, between setting the running thread and reading
 /// the interrupt word: only a compiler barrier. With `membarrier` the stopper's barrier
 /// covers both sides. Without it the two sides may miss each other for the nanoseconds a

@@ -11,7 +11,7 @@ use wasmc_abi::TrapCode;
 use wasmparser::{BlockType, Operator};
 
 use super::traps::ir_trap;
-use super::{ControlFrame, FrameKind, FuncTranslator, ir_type};
+use super::{ControlFrame, ElseBranch, FrameKind, FuncTranslator, ir_type};
 use crate::CompileError;
 
 fn block_args(values: &[Value]) -> Vec<BlockArg> {
@@ -100,19 +100,31 @@ impl FuncTranslator<'_, '_> {
                 let (params, results) = self.block_signature(blockty)?;
                 let cond = self.pop()?;
                 let then_block = self.builder.create_block();
-                let else_block = self.builder.create_block();
                 let next = self.block_with_params(&results);
-                self.builder
-                    .ins()
-                    .brif(cond, then_block, &[], else_block, &[]);
-                self.builder.seal_block(then_block);
-                self.builder.seal_block(else_block);
-                self.builder.switch_to_block(then_block);
                 let param_vals = self.peek_n(params.len())?.to_vec();
+                let else_branch = if params == results {
+                    let brif = self.builder.ins().brif(
+                        cond,
+                        then_block,
+                        &[],
+                        next,
+                        &block_args(&param_vals),
+                    );
+                    ElseBranch::Direct(brif)
+                } else {
+                    let else_block = self.builder.create_block();
+                    self.builder
+                        .ins()
+                        .brif(cond, then_block, &[], else_block, &[]);
+                    self.builder.seal_block(else_block);
+                    ElseBranch::Block(else_block)
+                };
+                self.builder.seal_block(then_block);
+                self.builder.switch_to_block(then_block);
                 let height = self.stack.len() - params.len();
                 self.control.push(ControlFrame {
                     kind: FrameKind::If {
-                        else_block: Some(else_block),
+                        else_branch,
                         params: param_vals,
                     },
                     next,
@@ -253,13 +265,29 @@ impl FuncTranslator<'_, '_> {
             .control
             .last_mut()
             .ok_or_else(|| CompileError::codegen(None, "else without a frame"))?;
-        let FrameKind::If { else_block, params } = &mut frame.kind else {
+        let FrameKind::If {
+            else_branch,
+            params,
+        } = &mut frame.kind
+        else {
             return Err(CompileError::codegen(None, "else outside an if"));
         };
-        let else_block = else_block
-            .take()
-            .ok_or_else(|| CompileError::codegen(None, "second else"))?;
-        let params = params.clone();
+        let (else_block, params) = match std::mem::replace(else_branch, ElseBranch::Taken) {
+            ElseBranch::Block(b) => (b, params.clone()),
+            ElseBranch::Direct(brif) => {
+                // The false edge carries the parameters: the new block takes them.
+                let b = self.builder.create_block();
+                let mut vals = Vec::with_capacity(params.len());
+                for v in params.iter() {
+                    let ty = self.builder.func.dfg.value_type(*v);
+                    vals.push(self.builder.append_block_param(b, ty));
+                }
+                self.builder.change_jump_destination(brif, frame.next, b);
+                self.builder.seal_block(b);
+                (b, vals)
+            }
+            ElseBranch::Taken => return Err(CompileError::codegen(None, "second else")),
+        };
         let next = frame.next;
         let n = frame.results.len();
         let height = frame.height;
@@ -289,14 +317,20 @@ impl FuncTranslator<'_, '_> {
         self.stack.truncate(frame.height);
         // An `if` without `else`: the false branch passes the parameters straight through
         // (validation guarantees they match the results).
-        if let FrameKind::If {
-            else_block: Some(else_block),
-            params,
-        } = &frame.kind
-        {
-            self.builder.switch_to_block(*else_block);
-            self.builder.ins().jump(frame.next, &block_args(params));
-            frame.next_reachable = true;
+        match &frame.kind {
+            FrameKind::If {
+                else_branch: ElseBranch::Block(else_block),
+                params,
+            } => {
+                self.builder.switch_to_block(*else_block);
+                self.builder.ins().jump(frame.next, &block_args(params));
+                frame.next_reachable = true;
+            }
+            FrameKind::If {
+                else_branch: ElseBranch::Direct(_),
+                ..
+            } => frame.next_reachable = true,
+            _ => {}
         }
         if let FrameKind::Loop { header } = frame.kind {
             self.builder.seal_block(header);
