@@ -172,6 +172,40 @@ fn indirect_call_past_the_table_end_traps() {
     );
 }
 
+/// A table whose maximum is its minimum never grows: its bound is compiled in, and an index
+/// past it loads from address 0 instead of branching, which must still trap as
+/// `UndefinedElement` (and `TableOutOfBounds` for `table.get`), for every such index.
+#[test]
+fn indirect_calls_past_the_end_of_a_fixed_size_table_trap() {
+    let fixed = TABLE.replace("(table 3 funcref)", "(table 3 3 funcref)");
+    let call = module("(param i32)", "local.get 0 call_indirect (type $v)", &fixed);
+    for index in [3, 4, 0x7fff_ffff, -1] {
+        assert_traps(&call, &[index], TrapCode::UndefinedElement);
+    }
+    assert_traps(&call, &[1], TrapCode::IndirectCallToNull);
+    let (mut store, instance) = instantiate(&call);
+    let f = instance.get_typed_func::<i32, ()>(&store, "trap").unwrap();
+    f.call(&mut store, 0)
+        .expect("element 0 is a valid function");
+    let get = module(
+        "(param i32) (result funcref)",
+        "local.get 0 table.get 0",
+        &fixed,
+    );
+    for index in [3, -1] {
+        assert_traps(&get, &[index], TrapCode::TableOutOfBounds);
+    }
+    // An empty table that cannot grow has no valid index at all.
+    let empty = module(
+        "(param i32)",
+        "local.get 0 call_indirect (type $v)",
+        "(type $v (func)) (table 0 0 funcref)",
+    );
+    for index in [0, 1, -1] {
+        assert_traps(&empty, &[index], TrapCode::UndefinedElement);
+    }
+}
+
 #[test]
 fn table_access_out_of_bounds_traps() {
     assert_traps(

@@ -303,7 +303,8 @@ pub(crate) fn translate_function(
     // stop the loader sets the stack limit to `STACK_LIMIT_INTERRUPTED`, which fails that
     // check (`loader/src/interrupt.rs`). Recursion and endless call chains pass through
     // functions that call, so they are stopped there for free; a leaf without a frame runs
-    // in bounded time between its loop headers, which check the interrupt word. The host's
+    // in bounded time between its loop headers, which check the interrupt word or are
+    // stopped by signal (`CodegenOptions::signal_interruption`). The host's
     // calls into Wasm are checked by the loader before entering (`loader/src/func.rs`).
     if options.consume_fuel {
         t.fuel_function_entry();

@@ -12,6 +12,20 @@ use super::{FuncTranslator, vmctx};
 use crate::CompileError;
 
 impl FuncTranslator<'_, '_> {
+    /// The length of `table` if it is a defined table that cannot grow (maximum = minimum):
+    /// its element array then never moves once the instance exists (the loader reallocates
+    /// only on a growth, `loader/src/table.rs`).
+    fn fixed_table_len(&self, table: u32) -> Option<u64> {
+        if table < self.module.num_imported_tables {
+            return None;
+        }
+        self.module
+            .tables
+            .get(table as usize)
+            .filter(|t| !t.idx64 && t.max == Some(t.min))
+            .map(|t| t.min)
+    }
+
     /// The address of element `index` (an i32) of `table`, trapping with `code` when it is
     /// out of bounds.
     fn table_elem_addr(
@@ -32,14 +46,26 @@ impl FuncTranslator<'_, '_> {
             ));
         }
         let def = vmctx::table_def(&mut self.builder, self.module, self.vmctx, table);
-        let len = vmctx::load_table_length(&mut self.builder, def);
+        // A defined table whose maximum is its minimum never grows, so its length is a
+        // constant and its element array never moves (the loader reallocates only on a
+        // growth; see `loader/src/table.rs`): the bound is an immediate and the base a
+        // readonly load that Cranelift may hoist out of loops, as wasmtime does.
+        let fixed = self.fixed_table_len(table);
+        let len = match fixed {
+            Some(n) => self.builder.ins().iconst(types::I64, n as i64),
+            None => vmctx::load_table_length(&mut self.builder, def),
+        };
         let index = self.builder.ins().uextend(types::I64, index);
         let oob = self
             .builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.builder.ins().trapnz(oob, ir_trap(code));
-        let base = vmctx::load_table_base(&mut self.builder, def);
+        let base = if fixed.is_some() {
+            vmctx::load_fixed_table_base(&mut self.builder, def)
+        } else {
+            vmctx::load_table_base(&mut self.builder, def)
+        };
         let scaled = self
             .builder
             .ins()
@@ -138,11 +164,39 @@ impl FuncTranslator<'_, '_> {
         tail: bool,
     ) -> Result<(), CompileError> {
         let index = self.pop()?;
-        let addr = self.table_elem_addr(table, index, TrapCode::UndefinedElement)?;
-        let funcref = self
-            .builder
-            .ins()
-            .load(types::I64, vmctx::table_elem(), addr, 0);
+        let funcref = match self.fixed_table_len(table) {
+            // A table that never grows: the element address is pure (constant bound,
+            // readonly base), an out-of-bounds index selects address 0 instead of branching,
+            // and the element load itself traps there with `UndefinedElement`. With a
+            // loop-invariant index (a comparator passed to a sort) the whole address is
+            // hoisted out of the loop, as wasmtime does.
+            Some(n) => {
+                let def = vmctx::table_def(&mut self.builder, self.module, self.vmctx, table);
+                let index = self.builder.ins().uextend(types::I64, index);
+                let oob = self.builder.ins().icmp_imm_u(
+                    IntCC::UnsignedGreaterThanOrEqual,
+                    index,
+                    n as i64,
+                );
+                let base = vmctx::load_fixed_table_base(&mut self.builder, def);
+                let scaled = self
+                    .builder
+                    .ins()
+                    .ishl_imm_u(index, vmctx::TABLE_ELEMENT_SHIFT);
+                let addr = self.builder.ins().iadd(base, scaled);
+                let zero = self.builder.ins().iconst(types::I64, 0);
+                let addr = self.builder.ins().select_spectre_guard(oob, zero, addr);
+                let flags =
+                    vmctx::table_elem().with_trap_code(Some(ir_trap(TrapCode::UndefinedElement)));
+                self.builder.ins().load(types::I64, flags, addr, 0)
+            }
+            None => {
+                let addr = self.table_elem_addr(table, index, TrapCode::UndefinedElement)?;
+                self.builder
+                    .ins()
+                    .load(types::I64, vmctx::table_elem(), addr, 0)
+            }
+        };
         self.builder
             .ins()
             .trapz(funcref, ir_trap(TrapCode::IndirectCallToNull));

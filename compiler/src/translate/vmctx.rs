@@ -229,6 +229,13 @@ pub(crate) fn load_table_base(b: &mut FunctionBuilder<'_>, def: Place) -> Value 
         .load(types::I64, trusted(false), def.ptr, def.at(table_def::BASE))
 }
 
+/// The element array of a table that cannot grow (maximum = minimum): it never moves once
+/// the instance exists, so the load is readonly and may move.
+pub(crate) fn load_fixed_table_base(b: &mut FunctionBuilder<'_>, def: Place) -> Value {
+    b.ins()
+        .load(types::I64, trusted(true), def.ptr, def.at(table_def::BASE))
+}
+
 /// The current number of elements of a table.
 pub(crate) fn load_table_length(b: &mut FunctionBuilder<'_>, def: Place) -> Value {
     b.ins().load(
