@@ -25,7 +25,7 @@ use wasmc_compiler::{CompileOptions, CpuLevel};
 
 use crate::programs::{Group, Program};
 use crate::report::{
-    EngineResult, NativeResult, ProgramResult, Report, Seen, Settings, WASMC, WASMC_NO_EPOCH,
+    EngineResult, NativeResult, ProgramResult, Report, Seen, Settings, WASMC, WASMC_NATIVE,
 };
 use crate::runtime::{Output, Runtime, Sample};
 use crate::stats::Stat;
@@ -128,10 +128,10 @@ fn run() -> Result<bool> {
         Cpu::Native => CpuLevel::Native,
     };
     let wasmc = Wasmc::new(WASMC, "wasmc.o", &CompileOptions::new().cpu(level))?;
-    let wasmc_ne = Wasmc::new(
-        WASMC_NO_EPOCH,
-        "noepoch.wasmc.o",
-        &CompileOptions::new().cpu(level).epoch_interruption(false),
+    let wasmc_native = Wasmc::new(
+        WASMC_NATIVE,
+        "native.wasmc.o",
+        &CompileOptions::new().cpu(CpuLevel::Native),
     )?;
     let wasmtime = Wasmtime::new(true)?;
     let mut machine = machine::Machine::probe(wasmc_version()?, wasmtime_side::VERSION);
@@ -142,7 +142,7 @@ fn run() -> Result<bool> {
     let measured = measure_all(
         &programs,
         &wasmc,
-        &wasmc_ne,
+        &wasmc_native,
         &wasmtime,
         &scratch,
         reps,
@@ -244,7 +244,7 @@ impl Engine<'_> {
 fn measure_all(
     programs: &[Program],
     wasmc: &Wasmc,
-    wasmc_ne: &Wasmc,
+    wasmc_native: &Wasmc,
     wasmtime: &Wasmtime,
     scratch: &Path,
     reps: usize,
@@ -254,7 +254,7 @@ fn measure_all(
     let engines = [
         Engine::Wasmc(wasmc),
         Engine::Wasmtime(wasmtime),
-        Engine::Wasmc(wasmc_ne),
+        Engine::Wasmc(wasmc_native),
     ];
     let mut results = Vec::new();
     for p in programs {

@@ -34,7 +34,7 @@ const TIMEOUT_EXIT_STATUS: u8 = 124;
 
 /// How long after the deadline the watchdog waits for the guest to stop by itself before it
 /// ends the process (the guest may be blocked in the host: sleeping in `poll_oneoff`, or
-/// reading stdin, where no epoch check can stop it).
+/// reading stdin, where neither a loop check nor the interruption signal can stop it).
 const WATCHDOG_GRACE: Duration = Duration::from_millis(200);
 
 /// Run a WASI program, or call one export of a module.
