@@ -754,3 +754,86 @@ fn interrupting_stores_on_many_threads_stops_each_of_them() {
         }
     }
 }
+
+/// Interrupts fired at random moments into a guest that keeps crossing every boundary a
+/// signal can land near (host calls, a host function calling back into Wasm, builtins,
+/// `call_indirect`, frameless loops): every call either finishes with the right result or
+/// stops with `Interrupt`, never anything else, and the store stays usable throughout.
+#[test]
+fn interrupts_at_random_moments_never_break_a_call() {
+    let artifact = crate::load(
+        r#"(module
+             (import "env" "reenter" (func $reenter (param i32) (result i32)))
+             (memory 1)
+             (table 2 2 funcref)
+             (elem (i32.const 0) $leaf $leaf)
+             (type $t (func (param i32) (result i32)))
+             (func $leaf (export "leaf") (param i32) (result i32) (local i32)
+               (loop $l
+                 local.get 1 i32.const 1 i32.add local.tee 1
+                 local.get 0 i32.lt_u br_if $l)
+               local.get 1)
+             (func (export "work") (param i32) (result i32) (local i32 i32)
+               (loop $l
+                 (local.set 2 (i32.add (local.get 2)
+                   (call_indirect (type $t) (i32.const 50) (i32.and (local.get 1) (i32.const 1)))))
+                 (local.set 2 (i32.add (local.get 2) (memory.grow (i32.const 0))))
+                 (local.set 2 (i32.add (local.get 2) (call $reenter (i32.const 20))))
+                 local.get 1 i32.const 1 i32.add local.tee 1
+                 local.get 0 i32.lt_u br_if $l)
+               local.get 2))"#,
+    );
+    let mut linker = Linker::<()>::new();
+    linker
+        .func_wrap("env", "reenter", |mut caller: Caller<'_, ()>, n: i32| {
+            let leaf = caller
+                .get_export("leaf")
+                .and_then(|e| e.into_func())
+                .expect("leaf export");
+            let mut out = [wasmc_loader::Val::I32(0)];
+            leaf.call(caller.store(), &[wasmc_loader::Val::I32(n)], &mut out)?;
+            Ok(out[0].i32().expect("leaf returns an i32"))
+        })
+        .unwrap();
+    let mut store = Store::new(());
+    let i = linker.instantiate(&mut store, &artifact).unwrap();
+    let work = i.get_typed_func::<i32, i32>(&store, "work").unwrap();
+    let handle = store.interrupt_handle();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let interrupter = std::thread::spawn(move || {
+        let mut seed = 0x9e37_79b9_u32;
+        while !stop2.load(Ordering::SeqCst) {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            std::thread::sleep(Duration::from_micros(u64::from(seed % 300)));
+            handle.interrupt();
+        }
+    });
+    let (mut finished, mut stopped) = (0, 0);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(300) || finished == 0 || stopped == 0 {
+        match work.call(&mut store, 40) {
+            // Per turn: 50 from the leaf, 1 page from memory.grow(0), 20 from the re-entry.
+            Ok(v) => {
+                assert_eq!(v, 40 * 71);
+                finished += 1;
+            }
+            Err(e) => {
+                assert!(e.is_interrupt(), "{e:?}");
+                stopped += 1;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{finished} {stopped}"
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    interrupter.join().unwrap();
+    // A pending interrupt may be left for the next call; it is consumed by that call.
+    store.interrupt_handle().interrupt();
+    assert!(work.call(&mut store, 1).unwrap_err().is_interrupt());
+    assert_eq!(work.call(&mut store, 2).unwrap(), 2 * 71);
+}

@@ -65,7 +65,10 @@ pub(crate) fn init_process() {
                 );
             }
         }
-        install_interrupt_handler();
+        // Only Linux artifacts are stopped by signal (`preempt.rs`).
+        if cfg!(target_os = "linux") {
+            install_interrupt_handler();
+        }
     });
 }
 
@@ -472,7 +475,9 @@ pub(crate) fn init_thread() -> io::Result<()> {
         if slot.is_some() {
             return Ok(());
         }
-        unblock_interrupt_signal()?;
+        if cfg!(target_os = "linux") {
+            unblock_interrupt_signal()?;
+        }
         // SAFETY: a zeroed stack_t is valid to receive the current settings.
         let mut previous: libc::stack_t = unsafe { std::mem::zeroed() };
         // SAFETY: querying only.
