@@ -97,6 +97,11 @@ pub enum LoadError {
         "artifact has header flags {0:#x} this loader does not know; rebuild it with this wasmc"
     )]
     UnknownFlags(u32),
+    /// The artifact's header flags contradict each other.
+    #[error(
+        "artifact header flags {0:#x} contradict each other (stopped by signal but not interruptible); rebuild it with this wasmc"
+    )]
+    InconsistentFlags(u32),
     /// The artifact uses CPU features this host lacks.
     #[error("artifact needs CPU features this host lacks: {}", .0.join(", "))]
     MissingCpuFeatures(Vec<&'static str>),

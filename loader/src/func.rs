@@ -696,6 +696,8 @@ impl HostCall {
             unsafe { vmctx_word(caller_vmctx, vmoffsets::vmctx::STORE_CTX) } as *mut VMStoreContext;
         // SAFETY: the live store context, on its thread.
         let prev = unsafe { preempt::set_running(ctx, 0) };
+        // The host function (and whatever it does to the store) comes after the clear.
+        preempt::publish();
         HostCall { ctx, prev }
     }
 
@@ -706,8 +708,10 @@ impl HostCall {
         if self.prev == 0 {
             return outcome;
         }
+        // This thread's id rather than `prev`, which is the parent's in a child that the host
+        // function `fork`ed.
         // SAFETY: the store context outlives the call (see `calling_store`).
-        unsafe { preempt::restore_running(self.ctx, self.prev) };
+        unsafe { preempt::restore_running(self.ctx, preempt::current_tid()) };
         preempt::publish();
         // SAFETY: as above; the word is aligned and only ever written atomically.
         let word = unsafe { AtomicU64::from_ptr(&raw mut (*self.ctx).interrupt) };

@@ -6,7 +6,8 @@
 //! - **by signal** (the default on Linux): the loops carry no check. Setting the word also
 //!   kicks the store ([`crate::preempt`]): the thread running its Wasm gets a signal whose
 //!   handler sends it to the trap path if its pc is in a Wasm function body, and a host
-//!   function returning to Wasm reads the word. Stopped within the signal's delivery time.
+//!   function returning to Wasm reads the word. Stopped within the signal's delivery time
+//!   when the thread is in a Wasm body, else at the next retry (0.5 ms, doubling).
 //! - **by check**: every loop header reads the word and traps with `Interrupt` when it is
 //!   nonzero (one load and one branch); stopped within one loop iteration.
 //!
@@ -41,12 +42,12 @@
 //! Deadlines ([`crate::Store::set_deadline`]) are served by one lazily started timer thread
 //! that sleeps until the earliest armed deadline and then interrupts that store: no periodic
 //! ticking, no cost while no deadline is armed, and latency of the order of the OS timer
-//! slack plus one loop iteration of the guest.
+//! slack plus the signal's delivery (or one loop iteration, for code with loop checks).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use wasmc_abi::metadata::flags;
@@ -77,8 +78,11 @@ struct State {
     registered: bool,
     /// The store has code stopped by signal (`preempt.rs`): stopping it kicks its thread.
     signal: bool,
-    /// A retried kick is armed on the timer.
-    kicking: bool,
+    /// The process (id) in which a retried kick is armed on the timer, 0 if none is: after a
+    /// `fork` the child's timer has none of the parent's entries.
+    kick_armed_in: u32,
+    /// The delay of the next retried kick (doubling, see `preempt::RETRY`).
+    kick_delay: Duration,
     /// This state's own `Arc`, for arming the timer.
     me: Weak<InterruptShared>,
 }
@@ -89,11 +93,24 @@ impl State {
         self.pending || crate::current_epoch() >= self.epoch_deadline
     }
 
-    /// Writes the store context's `interrupt` word and stack limit from the state
-    /// (atomically: compiled code may be reading them on another thread).
+    /// Writes the store context's `interrupt` word and stack limit from the state, and kicks
+    /// the thread running the store if the word has just been set.
     fn sync(&mut self) {
+        if self.sync_words() {
+            // SAFETY: `ctx` is live (`sync_words` only asks for a kick of a live store) and
+            // we hold the store's lock.
+            unsafe { crate::preempt::barrier_and_signal(self.ctx as *mut VMStoreContext) };
+            self.kick_later();
+        }
+    }
+
+    /// Writes the store context's `interrupt` word and stack limit from the state
+    /// (atomically: compiled code may be reading them on another thread). Returns whether the
+    /// store must now be kicked: the word was just set and the store has code stopped by
+    /// signal.
+    fn sync_words(&mut self) -> bool {
         if self.ctx == 0 {
-            return;
+            return false;
         }
         let ctx = self.ctx as *mut VMStoreContext;
         let stop = self.must_stop();
@@ -104,12 +121,7 @@ impl State {
         let was = word.swap(u64::from(stop), Ordering::SeqCst);
         if stop {
             limit.store(INTERRUPTED_LIMIT, Ordering::SeqCst);
-            if was == 0 && self.signal {
-                // SAFETY: `ctx` is live (see above) and we hold the store's lock.
-                unsafe { crate::preempt::kick(ctx) };
-                // Armed even if no thread was found running, in case the barrier failed.
-                self.kick_later();
-            }
+            was == 0 && self.signal
         } else {
             // Only a stop withdrawn on the store's own thread gets here with the interrupted
             // limit in place (from other threads `must_stop` only ever becomes true), and
@@ -120,15 +132,19 @@ impl State {
                 Ordering::SeqCst,
                 Ordering::SeqCst,
             );
+            false
         }
     }
 
-    /// Arms the timer to kick the store again unless that is armed already.
+    /// Arms the timer to kick the store again unless that is armed already. Armed even when
+    /// the kick found no thread running, in case the barrier was a plain fence.
     fn kick_later(&mut self) {
-        if !self.kicking {
-            self.kicking = true;
+        let pid = std::process::id();
+        if self.kick_armed_in != pid {
+            self.kick_armed_in = pid;
+            self.kick_delay = crate::preempt::RETRY;
             timer().arm(
-                Instant::now() + crate::preempt::RETRY,
+                Instant::now() + self.kick_delay,
                 Fire::Kick,
                 self.me.clone(),
             );
@@ -152,7 +168,8 @@ impl InterruptShared {
                 pending: false,
                 registered: false,
                 signal: false,
-                kicking: false,
+                kick_armed_in: 0,
+                kick_delay: crate::preempt::RETRY,
                 me: me.clone(),
             }),
             deadline_generation: AtomicU64::new(0),
@@ -166,20 +183,26 @@ impl InterruptShared {
         if !s.signal {
             s.signal = true;
             // Installs the handler (and decides the barrier) before any such code runs.
-            crate::traphandlers::init_process();
+            crate::traphandlers::init_interrupt_signal();
         }
     }
 
     /// The timer's retry of a kick: signals the store's running thread again while the store
-    /// must stop and some thread runs its Wasm; returns whether to retry once more.
-    fn kick_again(&self) -> bool {
+    /// must stop and some thread runs its Wasm; returns when to retry once more, if at all.
+    /// The delay doubles from `preempt::RETRY` up to `preempt::MAX_RETRY`, so a thread that
+    /// stays long outside a Wasm body (a long builtin) gets few signals.
+    fn kick_again(&self) -> Option<Duration> {
         let mut s = self.lock();
         // SAFETY: a nonzero `ctx` is live while we hold the lock.
         let again = s.ctx != 0
             && s.must_stop()
-            && unsafe { crate::preempt::kick_again(s.ctx as *mut VMStoreContext) };
-        s.kicking = again;
-        again
+            && unsafe { crate::preempt::signal_running(s.ctx as *mut VMStoreContext) };
+        if !again {
+            s.kick_armed_in = 0;
+            return None;
+        }
+        s.kick_delay = (s.kick_delay * 2).min(crate::preempt::MAX_RETRY);
+        Some(s.kick_delay)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -345,7 +368,8 @@ impl InterruptHandle {
     /// loop header or the entry of a function that calls), or, if none is running
     /// (or it has passed its last check), the next call at its first check. The caller of
     /// that call gets an error with [`crate::Error::is_interrupt`]; the store stays usable
-    /// and later calls run normally. Code compiled without epoch checks is not stopped.
+    /// and later calls run normally. Code compiled without interruption is stopped only at
+    /// the entry of a function that calls and when a host function returns to it.
     pub fn interrupt(&self) {
         self.shared.lock().interrupt();
     }
@@ -363,18 +387,39 @@ fn registry() -> MutexGuard<'static, Vec<Weak<InterruptShared>>> {
 /// The process-wide epoch has advanced: sets the interrupt word of every store whose epoch
 /// deadline it reaches, and forgets stores that are gone.
 pub(crate) fn epoch_advanced() {
-    registry().retain(|store| {
+    // Words first, then one barrier for all the stores to kick (each is an interrupt to every
+    // CPU running a thread of the process), then the signals.
+    let mut kick = Vec::new();
+    let mut registry = registry();
+    registry.retain(|store| {
         let Some(store) = store.upgrade() else {
             return false;
         };
         let mut s = store.lock();
-        s.sync();
+        if s.sync_words() {
+            kick.push(store.clone());
+        }
         s.ctx != 0
     });
+    drop(registry);
+    if kick.is_empty() {
+        return;
+    }
+    crate::preempt::barrier();
+    for store in kick {
+        let mut s = store.lock();
+        if s.ctx != 0 && s.must_stop() {
+            // SAFETY: a nonzero `ctx` is live while we hold the lock.
+            unsafe { crate::preempt::signal_running(s.ctx as *mut VMStoreContext) };
+            s.kick_later();
+        }
+    }
 }
 
 /// The deadline timer: a min-heap of `(when, generation, store)` and the thread serving it.
 struct Timer {
+    /// The process whose thread serves it.
+    pid: u32,
     queue: Mutex<Queue>,
     wake: Condvar,
 }
@@ -420,23 +465,41 @@ impl Ord for Entry {
     }
 }
 
+/// The timer of this process. A child made by `fork` has none of its parent's threads, so it
+/// starts its own (the parent's, with its queue and whatever lock state it had, is left
+/// alone); deadlines armed before the fork do not fire in the child.
 fn timer() -> &'static Timer {
-    static TIMER: OnceLock<&'static Timer> = OnceLock::new();
-    TIMER.get_or_init(|| {
-        let t: &'static Timer = Box::leak(Box::new(Timer {
-            queue: Mutex::new(Queue {
-                heap: BinaryHeap::new(),
-                prune_at: MIN_PRUNE,
-            }),
-            wake: Condvar::new(),
-        }));
-        // The thread lives as long as the process; it sleeps while no deadline is armed.
-        std::thread::Builder::new()
-            .name("wasmc-deadlines".into())
-            .spawn(move || t.run())
-            .unwrap_or_else(|e| panic!("cannot start the wasmc deadline thread: {e}"));
-        t
-    })
+    static TIMER: AtomicPtr<Timer> = AtomicPtr::new(std::ptr::null_mut());
+    let pid = std::process::id();
+    let current = TIMER.load(Ordering::Acquire);
+    // SAFETY: a non-null pointer is a leaked `Timer`, never freed.
+    if let Some(t) = unsafe { current.as_ref() }
+        && t.pid == pid
+    {
+        return t;
+    }
+    let t: &'static Timer = Box::leak(Box::new(Timer {
+        pid,
+        queue: Mutex::new(Queue {
+            heap: BinaryHeap::new(),
+            prune_at: MIN_PRUNE,
+        }),
+        wake: Condvar::new(),
+    }));
+    let ptr = std::ptr::from_ref(t).cast_mut();
+    match TIMER.compare_exchange(current, ptr, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            // The thread lives as long as the process; it sleeps while nothing is armed.
+            std::thread::Builder::new()
+                .name("wasmc-deadlines".into())
+                .spawn(move || t.run())
+                .unwrap_or_else(|e| panic!("cannot start the wasmc deadline thread: {e}"));
+            t
+        }
+        // Another thread installed one first: use it (ours leaks, a few hundred bytes once).
+        // SAFETY: as above.
+        Err(other) => unsafe { &*other },
+    }
 }
 
 impl Timer {
@@ -492,9 +555,8 @@ impl Timer {
                         match e.fire {
                             Fire::Deadline(generation) => target.fire_deadline(generation),
                             Fire::Kick => {
-                                if target.kick_again() {
-                                    let at = Instant::now() + crate::preempt::RETRY;
-                                    self.arm(at, Fire::Kick, e.target.clone());
+                                if let Some(delay) = target.kick_again() {
+                                    self.arm(Instant::now() + delay, Fire::Kick, e.target.clone());
                                 }
                             }
                         }
@@ -507,9 +569,9 @@ impl Timer {
 }
 
 impl Artifact {
-    /// Whether the artifact's code checks the epoch (compiled with
-    /// `CompileOptions::epoch_interruption(true)`, the default), so that deadlines and
-    /// [`InterruptHandle::interrupt`] can stop it.
+    /// Whether the artifact's code can be stopped in its loops (compiled with
+    /// `CompileOptions::epoch_interruption(true)`, the default: by signal on Linux, by loop
+    /// checks on macOS), so that deadlines and [`InterruptHandle::interrupt`] can stop it.
     pub fn is_interruptible(&self) -> bool {
         self.inner.header.flags & flags::EPOCH_INTERRUPTION != 0
     }

@@ -2,12 +2,13 @@
 //!
 //! Code compiled with `interrupt_by_signal` (the default on Linux; artifact flag
 //! `SIGNAL_INTERRUPTION`) has no check in its loops. To stop it, `interrupt.rs` sets the
-//! store's interrupt word as always and then [`kick`]s the store: it sends [`SIGNAL`] to the
+//! store's interrupt word as always and then kicks the store ([`barrier_and_signal`]): it
+//! sends [`SIGNAL`] to the
 //! thread running the store's Wasm, whose handler (`traphandlers/unix.rs`) sends a pc inside
 //! a Wasm function body of the store's code to the trap path, exactly as a fault would be.
 //! Anywhere else (a trampoline, a builtin, the loader's own entry path) the handler does
-//! nothing, and the kick is repeated every [`RETRY`] until the thread is stopped or no longer
-//! runs the store's Wasm.
+//! nothing, and the kick is repeated ([`RETRY`], then twice as long each time, up to
+//! [`MAX_RETRY`]) until the thread is stopped or no longer runs the store's Wasm.
 //!
 //! **Which thread.** `VMStoreContext::running_tid` holds the kernel id of the thread running
 //! Wasm of the store, 0 while none does. The call path (`func::invoke`) sets it when the host
@@ -43,8 +44,12 @@ pub(crate) const SIGNAL: libc::c_int = libc::SIGURG;
 
 /// How long a kick that found the thread outside a Wasm body waits before the next one. The
 /// windows are short (a trampoline, a builtin, the entry path), so the first retry nearly
-/// always lands; what remains is the time a builtin like a huge `memory.fill` runs.
+/// always lands; what remains is the time a builtin like a huge `memory.fill` runs, and each
+/// further retry waits twice as long, up to [`MAX_RETRY`].
 pub(crate) const RETRY: Duration = Duration::from_micros(500);
+
+/// The longest wait between two kicks of one store.
+pub(crate) const MAX_RETRY: Duration = Duration::from_millis(20);
 
 thread_local! {
     /// This thread's kernel id once [`current_tid`] has asked for it; 0 before. Const and
@@ -113,7 +118,9 @@ pub(crate) unsafe fn restore_running(ctx: *mut VMStoreContext, tid: u64) {
 /// the interrupt word: only a compiler barrier. With `membarrier` the stopper's barrier
 /// covers both sides. Without it the two sides may miss each other for the nanoseconds a
 /// store takes to leave the store buffer, and the stopper's retry, [`RETRY`] later, finds
-/// the thread (a retry ends only once no thread runs the store's Wasm).
+/// the thread (a retry ends only once no thread runs the store's Wasm). That relies on the
+/// hardware draining store buffers in bounded time, which every real CPU does, not on a
+/// guarantee of the language's memory model.
 #[inline(always)]
 pub(crate) fn publish() {
     compiler_fence(Ordering::SeqCst);
@@ -128,9 +135,16 @@ const FENCE: u8 = 2;
 static BARRIER: AtomicU8 = AtomicU8::new(UNKNOWN);
 
 /// Decides the barrier (once the signal handler is installed, before any code stopped by
-/// signal runs).
+/// signal runs), and makes a child made by `fork` forget its parent's thread id: the child's
+/// only thread has another one, and signalling the parent's would stop nothing.
 pub(crate) fn init() {
     barrier_mode();
+    os::forget_tid_in_fork_children();
+}
+
+/// In a child made by `fork`: the cached id is the parent thread's.
+extern "C" fn forget_tid() {
+    TID.with(|t| t.set(0));
 }
 
 fn barrier_mode() -> u8 {
@@ -148,32 +162,32 @@ fn barrier_mode() -> u8 {
     }
 }
 
-/// The stopper's half: called after the interrupt word was set. Makes the set word visible
-/// to any thread that publishes itself later, and returns the thread running the store's
-/// Wasm now (0: none), which it has sent [`SIGNAL`].
+/// The stopper's half of the barrier, after setting interrupt words and before reading the
+/// running threads: `membarrier` when registered, else a fence.
+pub(crate) fn barrier() {
+    if barrier_mode() != MEMBARRIER || !os::membarrier() {
+        fence(Ordering::SeqCst);
+    }
+}
+
+/// [`barrier`], then [`signal_running`]: the kick of one store whose word was just set.
 ///
 /// # Safety
 ///
 /// `ctx` is a live store context (the caller holds the store's interrupt lock).
-pub(crate) unsafe fn kick(ctx: *mut VMStoreContext) -> u64 {
-    if barrier_mode() != MEMBARRIER || !os::membarrier() {
-        fence(Ordering::SeqCst);
-    }
+pub(crate) unsafe fn barrier_and_signal(ctx: *mut VMStoreContext) {
+    barrier();
     // SAFETY: per the contract.
-    let tid = unsafe { running(ctx) }.load(Ordering::SeqCst);
-    if tid != 0 {
-        os::signal_thread(tid);
-    }
-    tid
+    unsafe { signal_running(ctx) };
 }
 
-/// A later kick of a store that is still to stop: signals its running thread again if there
-/// is one, and returns whether there was.
+/// Sends [`SIGNAL`] to the thread running the store's Wasm, if one does; returns whether one
+/// did.
 ///
 /// # Safety
 ///
-/// As for [`kick`].
-pub(crate) unsafe fn kick_again(ctx: *mut VMStoreContext) -> bool {
+/// `ctx` is a live store context (the caller holds the store's interrupt lock).
+pub(crate) unsafe fn signal_running(ctx: *mut VMStoreContext) -> bool {
     // SAFETY: per the contract.
     let tid = unsafe { running(ctx) }.load(Ordering::SeqCst);
     if tid != 0 {
@@ -205,6 +219,13 @@ mod os {
         unsafe { libc::syscall(libc::SYS_membarrier, CMD_PRIVATE_EXPEDITED, 0, 0) == 0 }
     }
 
+    pub(super) fn forget_tid_in_fork_children() {
+        // SAFETY: registers a handler that only writes a thread-local of the calling thread.
+        // Failure (out of memory) leaves a forked child unable to stop loops by signal,
+        // which it would also be without the handler.
+        unsafe { libc::pthread_atfork(None, None, Some(super::forget_tid)) };
+    }
+
     /// Sends the signal to thread `tid` of this process. A thread that has exited makes this
     /// fail with `ESRCH`, harmlessly; an id reused by a new thread of the process gets a
     /// signal whose handler finds nothing to stop (its own store is not interrupted).
@@ -234,6 +255,10 @@ mod os {
 
     pub(super) fn membarrier() -> bool {
         false
+    }
+
+    pub(super) fn forget_tid_in_fork_children() {
+        let _ = super::forget_tid;
     }
 
     pub(super) fn signal_thread(_tid: u64) {}

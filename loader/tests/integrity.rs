@@ -316,6 +316,10 @@ fn a_header_with_a_valid_checksum_but_foreign_fields_is_refused() {
     }));
     assert!(matches!(e, LoadError::UnknownFlags(0x8000_0000)), "{e}");
     assert!(e.to_string().contains("does not know"), "{e}");
+    let e = load_error(&with_header(&bytes, a.header().clone(), |h| {
+        h.flags = metadata::flags::SIGNAL_INTERRUPTION;
+    }));
+    assert!(matches!(e, LoadError::InconsistentFlags(_)), "{e}");
 }
 
 /// `bytes` with header `h` changed by `change` and the checksum recomputed the way the

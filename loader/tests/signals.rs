@@ -535,3 +535,68 @@ fn loops_in_threads_that_block_signals_are_still_stopped() {
     .join()
     .expect("the worker thread was stopped");
 }
+
+/// A process that forks after running Wasm (a pre-forking server warming up) can still stop
+/// loops in the child: the child forgets the parent thread's id and starts its own timer.
+#[test]
+fn a_forked_child_stops_its_loops_too() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        let status = run_child("a_forked_child_stops_its_loops_too");
+        assert_eq!(status.code(), Some(0), "the child failed (see its output)");
+        return;
+    }
+    // --- child process ---
+    let artifact = compile(SUM_MODULE);
+    let spin_until_stopped = |artifact: &Artifact| -> Result<(), String> {
+        let mut linker = Linker::new();
+        linker
+            .func_wrap("host", "started", |_c: Caller<'_, ()>| Ok(()))
+            .unwrap();
+        let mut store = Store::new(());
+        let inst = linker.instantiate(&mut store, artifact).unwrap();
+        let run = inst.get_typed_func::<i32, i32>(&store, "sum").unwrap();
+        // A deadline (the timer thread) and an interrupt from another thread.
+        store
+            .set_deadline(std::time::Duration::from_millis(5))
+            .unwrap();
+        match run.call(&mut store, -1) {
+            Err(e) if e.trap_code() == Some(TrapCode::Interrupt) => {}
+            other => return Err(format!("deadline: {other:?}")),
+        }
+        store.clear_deadline();
+        let handle = store.interrupt_handle();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            handle.interrupt();
+        });
+        let got = run.call(&mut store, -1);
+        t.join().unwrap();
+        match got {
+            Err(e) if e.trap_code() == Some(TrapCode::Interrupt) => Ok(()),
+            other => Err(format!("interrupt: {other:?}")),
+        }
+    };
+    // The parent runs Wasm and is stopped by signal first, so its thread id is cached.
+    spin_until_stopped(&artifact).unwrap();
+    // SAFETY: fork in a test process; the child only runs this function and exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let code = match spin_until_stopped(&artifact) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("forked child: {e}");
+                1
+            }
+        };
+        // SAFETY: leaving the forked child without running the test harness's exit path.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "forked child status {status:#x}"
+    );
+}

@@ -145,6 +145,12 @@ pub(crate) fn check_header(header: &ArtifactHeader) -> Result<(), LoadError> {
     if unknown != 0 {
         return Err(LoadError::UnknownFlags(unknown));
     }
+    // Stopped by signal only makes sense for interruptible code; the compiler never writes
+    // the one without the other.
+    let by_signal = metadata::flags::SIGNAL_INTERRUPTION;
+    if header.flags & (by_signal | metadata::flags::EPOCH_INTERRUPTION) == by_signal {
+        return Err(LoadError::InconsistentFlags(header.flags));
+    }
     let missing = header.isa_features & !host_features();
     if missing != 0 {
         let mut names = metadata::isa_features::names(missing);

@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::store::CodeInfo;
 use crate::vmctx::VMStoreContext;
 
-pub(crate) use unix::{init_process, init_thread};
+pub(crate) use unix::{init_interrupt_signal, init_process, init_thread};
 
 /// What the signal handler found.
 #[derive(Debug, Clone, Copy)]

@@ -65,11 +65,22 @@ pub(crate) fn init_process() {
                 );
             }
         }
-        // Only Linux artifacts are stopped by signal (`preempt.rs`).
-        if cfg!(target_os = "linux") {
-            install_interrupt_handler();
-        }
     });
+}
+
+/// Installed once, by the first store that registers code stopped by signal.
+static INTERRUPT_INSTALL: Once = Once::new();
+
+/// Installs the interruption signal's handler (once per process) and unblocks the signal in
+/// the calling thread. Called when a store first registers code stopped by signal, so a
+/// process that never loads such code never has its `SIGURG` disposition touched.
+pub(crate) fn init_interrupt_signal() {
+    // Only Linux artifacts are stopped by signal (`preempt.rs`).
+    if cfg!(target_os = "linux") {
+        INTERRUPT_INSTALL.call_once(install_interrupt_handler);
+        // Failure leaves the signal as the host had it; nothing better can be done here.
+        let _ = unblock_interrupt_signal();
+    }
 }
 
 /// The action for [`preempt::SIGNAL`] installed before ours. Written once under `INSTALL`
@@ -174,9 +185,15 @@ unsafe fn stop_wasm(uc: *mut libc::c_void) -> bool {
         return false;
     }
     // SAFETY: as above; the pc is in a body, so the innermost entry trampoline has stored its
-    // landing pad.
-    let ctx = unsafe { ctx.read() };
-    if ctx.last_entry_handler == 0 {
+    // landing pad. Only these words are read: others are written atomically by other threads.
+    let (handler, entry_sp, entry_fp) = unsafe {
+        (
+            (&raw const (*ctx).last_entry_handler).read(),
+            (&raw const (*ctx).last_entry_sp).read(),
+            (&raw const (*ctx).last_entry_fp).read(),
+        )
+    };
+    if handler == 0 {
         return false;
     }
     act.signal_trap.set(Some(SignalTrap {
@@ -186,21 +203,11 @@ unsafe fn stop_wasm(uc: *mut libc::c_void) -> bool {
     }));
     // SAFETY: between the interrupted sp and the entry trampoline's frame lies this thread's
     // live stack; `in_code` needs `act` to be the live current activation, which it is.
-    let backtrace = unsafe {
-        super::walk_frames(regs.pc, regs.fp, regs.sp, ctx.last_entry_fp, |pc| {
-            in_code(act, pc)
-        })
-    };
+    let backtrace =
+        unsafe { super::walk_frames(regs.pc, regs.fp, regs.sp, entry_fp, |pc| in_code(act, pc)) };
     act.backtrace.set(Some(backtrace));
     // SAFETY: the landing pad of this activation's entry trampoline.
-    unsafe {
-        resume_at(
-            uc,
-            ctx.last_entry_handler,
-            ctx.last_entry_sp,
-            ctx.last_entry_fp,
-        )
-    };
+    unsafe { resume_at(uc, handler, entry_sp, entry_fp) };
     true
 }
 
@@ -475,7 +482,7 @@ pub(crate) fn init_thread() -> io::Result<()> {
         if slot.is_some() {
             return Ok(());
         }
-        if cfg!(target_os = "linux") {
+        if INTERRUPT_INSTALL.is_completed() {
             unblock_interrupt_signal()?;
         }
         // SAFETY: a zeroed stack_t is valid to receive the current settings.
