@@ -83,6 +83,12 @@ pub(crate) fn init_interrupt_signal() {
     }
 }
 
+thread_local! {
+    /// This thread has unblocked the interruption signal (a system call worth saving: a
+    /// store registering its first artifact asks for it every time).
+    static UNBLOCKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// The action for [`preempt::SIGNAL`] installed before ours. Written once under `INSTALL`
 /// before our handler can run, read-only afterwards.
 static PREV_INTERRUPT: PrevActions = PrevActions(std::cell::UnsafeCell::new(
@@ -463,6 +469,9 @@ thread_local! {
 /// blocks signals in its worker threads (to take them with `sigwait` elsewhere) would
 /// otherwise keep the signal pending forever and its loops could not be stopped.
 fn unblock_interrupt_signal() -> io::Result<()> {
+    if UNBLOCKED.with(std::cell::Cell::get) {
+        return Ok(());
+    }
     // SAFETY: a zeroed sigset_t is valid to fill; the set holds one valid signal.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -473,6 +482,7 @@ fn unblock_interrupt_signal() -> io::Result<()> {
             return Err(io::Error::from_raw_os_error(r));
         }
     }
+    UNBLOCKED.with(|u| u.set(true));
     Ok(())
 }
 
