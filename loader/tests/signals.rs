@@ -379,6 +379,40 @@ const SUM_MODULE: &str = r#"(module
     call $started
     local.get 0 call $sum))"#;
 
+/// A store with an instance of [`SUM_MODULE`] (whose `started` import does nothing), and
+/// its `sum`.
+fn sum_instance(artifact: &Artifact) -> (Store<()>, wasmc_loader::TypedFunc<i32, i32>) {
+    let mut linker = Linker::new();
+    linker
+        .func_wrap("host", "started", |_c: Caller<'_, ()>| Ok(()))
+        .unwrap();
+    let mut store = Store::new(());
+    let inst = linker.instantiate(&mut store, artifact).unwrap();
+    let run = inst.get_typed_func::<i32, i32>(&store, "sum").unwrap();
+    (store, run)
+}
+
+/// Interrupts `store` from another thread 5 ms from now.
+fn interrupt_in_5ms(store: &Store<()>) -> std::thread::JoinHandle<()> {
+    let handle = store.interrupt_handle();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        handle.interrupt();
+    })
+}
+
+/// Runs `sum(-1)` (2^32 - 1 turns, seconds of work, no call in the loop) in a new store,
+/// interrupted after 5 ms; returns the call's error.
+fn sum_interrupted_after_5ms(artifact: &Artifact) -> Error {
+    let (mut store, run) = sum_instance(artifact);
+    let t = interrupt_in_5ms(&store);
+    let e = run
+        .call(&mut store, -1)
+        .expect_err("the loop is stopped long before it ends");
+    t.join().unwrap();
+    e
+}
+
 /// What `sum(n)` returns, computed in Rust.
 fn sum(n: u32) -> i32 {
     let mut acc = 0i32;
@@ -482,21 +516,7 @@ fn sigurgs_not_for_the_loader_reach_the_hosts_earlier_handler() {
         "{seen} of {sent} reached the host"
     );
     // An interrupt still stops a loop that has no check.
-    let artifact = compile(SUM_MODULE);
-    let mut linker = Linker::new();
-    linker
-        .func_wrap("host", "started", |_c: Caller<'_, ()>| Ok(()))
-        .unwrap();
-    let mut store = Store::new(());
-    let inst = linker.instantiate(&mut store, &artifact).unwrap();
-    let run = inst.get_typed_func::<i32, i32>(&store, "sum").unwrap();
-    let handle = store.interrupt_handle();
-    let t = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        handle.interrupt();
-    });
-    let e = run.call(&mut store, -1).unwrap_err();
-    t.join().unwrap();
+    let e = sum_interrupted_after_5ms(&compile(SUM_MODULE));
     assert_eq!(e.trap_code(), Some(TrapCode::Interrupt), "{e}");
 }
 
@@ -516,20 +536,7 @@ fn loops_in_threads_that_block_signals_are_still_stopped() {
                 0
             );
         }
-        let mut linker = Linker::new();
-        linker
-            .func_wrap("host", "started", |_c: Caller<'_, ()>| Ok(()))
-            .unwrap();
-        let mut store = Store::new(());
-        let inst = linker.instantiate(&mut store, &artifact).unwrap();
-        let run = inst.get_typed_func::<i32, i32>(&store, "sum").unwrap();
-        let handle = store.interrupt_handle();
-        let t = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            handle.interrupt();
-        });
-        let e = run.call(&mut store, -1).unwrap_err();
-        t.join().unwrap();
+        let e = sum_interrupted_after_5ms(&artifact);
         assert_eq!(e.trap_code(), Some(TrapCode::Interrupt), "{e}");
     })
     .join()
@@ -548,13 +555,7 @@ fn a_forked_child_stops_its_loops_too() {
     // --- child process ---
     let artifact = compile(SUM_MODULE);
     let spin_until_stopped = |artifact: &Artifact| -> Result<(), String> {
-        let mut linker = Linker::new();
-        linker
-            .func_wrap("host", "started", |_c: Caller<'_, ()>| Ok(()))
-            .unwrap();
-        let mut store = Store::new(());
-        let inst = linker.instantiate(&mut store, artifact).unwrap();
-        let run = inst.get_typed_func::<i32, i32>(&store, "sum").unwrap();
+        let (mut store, run) = sum_instance(artifact);
         // A deadline (the timer thread) and an interrupt from another thread.
         store
             .set_deadline(std::time::Duration::from_millis(5))
@@ -564,11 +565,7 @@ fn a_forked_child_stops_its_loops_too() {
             other => return Err(format!("deadline: {other:?}")),
         }
         store.clear_deadline();
-        let handle = store.interrupt_handle();
-        let t = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            handle.interrupt();
-        });
+        let t = interrupt_in_5ms(&store);
         let got = run.call(&mut store, -1);
         t.join().unwrap();
         match got {

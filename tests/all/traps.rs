@@ -195,6 +195,14 @@ fn indirect_calls_past_the_end_of_a_fixed_size_table_trap() {
     for index in [3, -1] {
         assert_traps(&get, &[index], TrapCode::TableOutOfBounds);
     }
+    let set = module(
+        "(param i32)",
+        "local.get 0 ref.null func table.set 0",
+        &fixed,
+    );
+    for index in [3, -1] {
+        assert_traps(&set, &[index], TrapCode::TableOutOfBounds);
+    }
     // An empty table that cannot grow has no valid index at all.
     let empty = module(
         "(param i32)",

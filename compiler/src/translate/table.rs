@@ -3,7 +3,7 @@
 //! (`UndefinedElement`), element not null (`IndirectCallToNull`), canonical type ids equal
 //! (`BadSignature`).
 
-use cranelift_codegen::ir::{InstBuilder, Value, condcodes::IntCC, types};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, condcodes::IntCC, types};
 use wasmc_abi::{Builtin, TrapCode};
 use wasmparser::Operator;
 
@@ -26,14 +26,22 @@ impl FuncTranslator<'_, '_> {
             .map(|t| t.min)
     }
 
-    /// The address of element `index` (an i32) of `table`, trapping with `code` when it is
-    /// out of bounds.
+    /// The address of element `index` (an i32) of `table`, and the flags to access it with;
+    /// an out-of-bounds index traps with `code`.
+    ///
+    /// A defined table whose maximum is its minimum never grows, so its length is a constant
+    /// and its element array never moves (the loader reallocates only on a growth; see
+    /// `loader/src/table.rs`): the bound is an immediate, the base a readonly load Cranelift
+    /// may hoist, and an out-of-bounds index selects address 0 instead of branching, so the
+    /// access itself traps (its flags carry `code`). The whole address is then pure: with a
+    /// loop-invariant index (a comparator passed to a sort) it leaves the loop, as in
+    /// wasmtime. Other tables compare with the current length and trap on a branch.
     fn table_elem_addr(
         &mut self,
         table: u32,
         index: Value,
         code: TrapCode,
-    ) -> Result<Value, CompileError> {
+    ) -> Result<(Value, MemFlagsData), CompileError> {
         if self
             .module
             .tables
@@ -46,31 +54,31 @@ impl FuncTranslator<'_, '_> {
             ));
         }
         let def = vmctx::table_def(&mut self.builder, self.module, self.vmctx, table);
-        // A defined table whose maximum is its minimum never grows, so its length is a
-        // constant and its element array never moves (the loader reallocates only on a
-        // growth; see `loader/src/table.rs`): the bound is an immediate and the base a
-        // readonly load that Cranelift may hoist out of loops, as wasmtime does.
-        let fixed = self.fixed_table_len(table);
-        let len = match fixed {
-            Some(n) => self.builder.ins().iconst(types::I64, n as i64),
-            None => vmctx::load_table_length(&mut self.builder, def),
-        };
         let index = self.builder.ins().uextend(types::I64, index);
+        let scaled = self
+            .builder
+            .ins()
+            .ishl_imm_u(index, vmctx::TABLE_ELEMENT_SHIFT);
+        if let Some(n) = self.fixed_table_len(table) {
+            let oob =
+                self.builder
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, n as i64);
+            let base = vmctx::load_fixed_table_base(&mut self.builder, def);
+            let addr = self.builder.ins().iadd(base, scaled);
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            let addr = self.builder.ins().select_spectre_guard(oob, zero, addr);
+            let flags = vmctx::table_elem().with_trap_code(Some(ir_trap(code)));
+            return Ok((addr, flags));
+        }
+        let len = vmctx::load_table_length(&mut self.builder, def);
         let oob = self
             .builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.builder.ins().trapnz(oob, ir_trap(code));
-        let base = if fixed.is_some() {
-            vmctx::load_fixed_table_base(&mut self.builder, def)
-        } else {
-            vmctx::load_table_base(&mut self.builder, def)
-        };
-        let scaled = self
-            .builder
-            .ins()
-            .ishl_imm_u(index, vmctx::TABLE_ELEMENT_SHIFT);
-        Ok(self.builder.ins().iadd(base, scaled))
+        let base = vmctx::load_table_base(&mut self.builder, def);
+        Ok((self.builder.ins().iadd(base, scaled), vmctx::table_elem()))
     }
 
     /// Translates a table operator or `call_indirect`; `false` if `op` is not one.
@@ -79,17 +87,17 @@ impl FuncTranslator<'_, '_> {
         match *op {
             Operator::TableGet { table } => {
                 let index = self.pop()?;
-                let addr = self.table_elem_addr(table, index, TrapCode::TableOutOfBounds)?;
-                let v = self.builder.ins().load(I64, vmctx::table_elem(), addr, 0);
+                let (addr, flags) =
+                    self.table_elem_addr(table, index, TrapCode::TableOutOfBounds)?;
+                let v = self.builder.ins().load(I64, flags, addr, 0);
                 self.stack.push(v);
             }
             Operator::TableSet { table } => {
                 let value = self.pop()?;
                 let index = self.pop()?;
-                let addr = self.table_elem_addr(table, index, TrapCode::TableOutOfBounds)?;
-                self.builder
-                    .ins()
-                    .store(vmctx::table_elem(), value, addr, 0);
+                let (addr, flags) =
+                    self.table_elem_addr(table, index, TrapCode::TableOutOfBounds)?;
+                self.builder.ins().store(flags, value, addr, 0);
             }
             Operator::TableSize { table } => {
                 let def = vmctx::table_def(&mut self.builder, self.module, self.vmctx, table);
@@ -164,39 +172,8 @@ impl FuncTranslator<'_, '_> {
         tail: bool,
     ) -> Result<(), CompileError> {
         let index = self.pop()?;
-        let funcref = match self.fixed_table_len(table) {
-            // A table that never grows: the element address is pure (constant bound,
-            // readonly base), an out-of-bounds index selects address 0 instead of branching,
-            // and the element load itself traps there with `UndefinedElement`. With a
-            // loop-invariant index (a comparator passed to a sort) the whole address is
-            // hoisted out of the loop, as wasmtime does.
-            Some(n) => {
-                let def = vmctx::table_def(&mut self.builder, self.module, self.vmctx, table);
-                let index = self.builder.ins().uextend(types::I64, index);
-                let oob = self.builder.ins().icmp_imm_u(
-                    IntCC::UnsignedGreaterThanOrEqual,
-                    index,
-                    n as i64,
-                );
-                let base = vmctx::load_fixed_table_base(&mut self.builder, def);
-                let scaled = self
-                    .builder
-                    .ins()
-                    .ishl_imm_u(index, vmctx::TABLE_ELEMENT_SHIFT);
-                let addr = self.builder.ins().iadd(base, scaled);
-                let zero = self.builder.ins().iconst(types::I64, 0);
-                let addr = self.builder.ins().select_spectre_guard(oob, zero, addr);
-                let flags =
-                    vmctx::table_elem().with_trap_code(Some(ir_trap(TrapCode::UndefinedElement)));
-                self.builder.ins().load(types::I64, flags, addr, 0)
-            }
-            None => {
-                let addr = self.table_elem_addr(table, index, TrapCode::UndefinedElement)?;
-                self.builder
-                    .ins()
-                    .load(types::I64, vmctx::table_elem(), addr, 0)
-            }
-        };
+        let (addr, flags) = self.table_elem_addr(table, index, TrapCode::UndefinedElement)?;
+        let funcref = self.builder.ins().load(types::I64, flags, addr, 0);
         self.builder
             .ins()
             .trapz(funcref, ir_trap(TrapCode::IndirectCallToNull));

@@ -355,17 +355,17 @@ impl Artifact {
 }
 
 impl ArtifactInner {
-    /// The defined function whose body contains `text_off`, as a function index.
     /// The `.text` offset where the last Wasm function body ends: the bodies precede every
-    /// trampoline and stub.
+    /// trampoline and stub. `func_ranges` is sorted, and the compiler lays bodies out one
+    /// after another, so that is the end of the last one (read at every instantiation: no
+    /// walk over the functions).
     pub(crate) fn bodies_end(&self) -> usize {
         self.func_ranges
-            .iter()
-            .map(|&(start, len, _)| start as usize + len as usize)
-            .max()
-            .unwrap_or(0)
+            .last()
+            .map_or(0, |&(start, len, _)| start as usize + len as usize)
     }
 
+    /// The defined function whose body contains `text_off`, as a function index.
     pub(crate) fn func_at(&self, text_off: usize) -> Option<u32> {
         let off = u32::try_from(text_off).ok()?;
         let i = self

@@ -30,13 +30,13 @@ const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, li
 
 /// The actions that were installed before ours, indexed like [`SIGNALS`]. Written once under
 /// `INSTALL` before our handlers can run, read-only afterwards (also from the handler).
-struct PrevActions(std::cell::UnsafeCell<[MaybeUninit<libc::sigaction>; 4]>);
+struct PrevActions<const N: usize>(std::cell::UnsafeCell<[MaybeUninit<libc::sigaction>; N]>);
 
 // SAFETY: written only inside `INSTALL.call_once`, before any handler using it is installed;
 // afterwards only read.
-unsafe impl Sync for PrevActions {}
+unsafe impl<const N: usize> Sync for PrevActions<N> {}
 
-static PREV: PrevActions = PrevActions(std::cell::UnsafeCell::new(
+static PREV: PrevActions<4> = PrevActions(std::cell::UnsafeCell::new(
     [const { MaybeUninit::uninit() }; 4],
 ));
 static INSTALL: Once = Once::new();
@@ -91,8 +91,8 @@ thread_local! {
 
 /// The action for [`preempt::SIGNAL`] installed before ours. Written once under `INSTALL`
 /// before our handler can run, read-only afterwards.
-static PREV_INTERRUPT: PrevActions = PrevActions(std::cell::UnsafeCell::new(
-    [const { MaybeUninit::uninit() }; 4],
+static PREV_INTERRUPT: PrevActions<1> = PrevActions(std::cell::UnsafeCell::new(
+    [const { MaybeUninit::uninit() }; 1],
 ));
 
 /// Installs the handler of the interruption signal (`preempt.rs`), with `SA_RESTART` so a
@@ -131,16 +131,33 @@ extern "C" fn interrupt_handler(
     }
     // SAFETY: PREV_INTERRUPT was fully written before the handler was installed.
     let prev = unsafe { (*PREV_INTERRUPT.0.get())[0].assume_init_ref() };
-    let f = prev.sa_sigaction;
-    if f == libc::SIG_DFL || f == libc::SIG_IGN {
-        // The default action of SIGURG is to ignore it.
-    } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
-        // SAFETY: the previous handler declared the three-argument form.
+    // The default action of SIGURG is to ignore it.
+    if prev.sa_sigaction != libc::SIG_DFL && prev.sa_sigaction != libc::SIG_IGN {
+        // SAFETY: a handler function the host installed, with the kernel's arguments.
+        unsafe { call_handler(prev, signum, info, uc) };
+    }
+}
+
+/// Calls the handler function of `action` in the form it declared.
+///
+/// # Safety
+///
+/// `action.sa_sigaction` is a handler function (not `SIG_DFL` or `SIG_IGN`), and the
+/// arguments are the kernel's.
+unsafe fn call_handler(
+    action: &libc::sigaction,
+    signum: libc::c_int,
+    info: *mut libc::siginfo_t,
+    uc: *mut libc::c_void,
+) {
+    let f = action.sa_sigaction;
+    if action.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: the handler declared the three-argument form.
         let h: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
             unsafe { std::mem::transmute(f) };
         h(signum, info, uc);
     } else {
-        // SAFETY: the previous handler declared the one-argument form.
+        // SAFETY: the handler declared the one-argument form.
         let h: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(f) };
         h(signum);
     }
@@ -427,15 +444,9 @@ unsafe fn chain(signum: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::
             // SAFETY: raising a signal is async-signal-safe; SA_NODEFER leaves it unblocked.
             unsafe { libc::raise(signum) };
         }
-    } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
-        // SAFETY: the previous handler declared the three-argument form.
-        let h: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-            unsafe { std::mem::transmute(f) };
-        h(signum, info, uc);
     } else {
-        // SAFETY: the previous handler declared the one-argument form.
-        let h: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(f) };
-        h(signum);
+        // SAFETY: a handler function installed before ours, with the kernel's arguments.
+        unsafe { call_handler(prev, signum, info, uc) };
     }
 }
 
